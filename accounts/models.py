@@ -1,0 +1,135 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import UNIT_ROLE_PERMS
+
+phone_validator = RegexValidator(
+    r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$",
+    _("Enter an 11-digit mobile number or a landline such as 0531-88888888."),
+)
+code_validator = RegexValidator(
+    r"^[0-9A-Za-z]{1,20}$", _("A unit code has only digits and letters, at most 20.")
+)
+staff_id_validator = RegexValidator(
+    r"^[0-9A-Za-z_-]{1,30}$", _("A staff ID has only digits, letters, - and _, at most 30.")
+)
+
+
+class Unit(models.Model):
+    class Kind(models.TextChoices):
+        FUNCTIONAL = "functional", _("Functional department")
+        TEACHING = "teaching", _("Teaching unit")
+        DIRECT = "direct", _("Directly affiliated unit")
+
+    code = models.CharField(_("unit code"), max_length=20, unique=True, validators=[code_validator])
+    name = models.CharField(_("unit name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        permissions = list(UNIT_ROLE_PERMS.values())
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person, signed in with the staff ID (工号) as username."""
+
+    username = models.CharField(
+        _("staff ID"),
+        max_length=30,
+        unique=True,
+        validators=[staff_id_validator],
+        error_messages={"unique": _("A person with this staff ID already exists.")},
+    )
+    name = models.CharField(_("name"), max_length=50)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="members",
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
+    email = models.EmailField(_("e-mail"), blank=True)
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+
+    REQUIRED_FIELDS = ["name"]
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.username}）" if self.name else self.username
+
+    def get_full_name(self) -> str:
+        return self.name
+
+    def get_short_name(self) -> str:
+        return self.name
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def update(self, **kwargs: object) -> int:
+        raise ValidationError(_("Audit events are append-only and cannot be changed."))
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValidationError(_("Audit events are append-only and cannot be deleted."))
+
+
+class Event(models.Model):
+    """One append-only audit record (操作记录): who did what to which object, when, from where."""
+
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("actor"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    acting_for = models.ForeignKey(
+        User, verbose_name=_("acting for"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=50, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=50)
+    object_id = models.CharField(_("object id"), max_length=50)
+    object_repr = models.CharField(_("object"), max_length=200)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    from_state = models.CharField(_("from"), max_length=30, blank=True)
+    to_state = models.CharField(_("to"), max_length=30, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ValidationError(_("Audit events are append-only and cannot be changed."))
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValidationError(_("Audit events are append-only and cannot be deleted."))

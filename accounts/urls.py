@@ -1,0 +1,27 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts.views import auth, io, office
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("accounts/login/", auth.SignInView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth.password_change, name="password_change"),
+    path("office/units/", office.unit_list, name="unit_list"),
+    path("office/units/new/", office.unit_create, name="unit_create"),
+    path("office/units/<int:pk>/", office.unit_detail, name="unit_detail"),
+    path("office/units/<int:pk>/edit/", office.unit_edit, name="unit_edit"),
+    path("office/units/<int:pk>/roles/assign/", office.unit_role_assign, name="unit_role_assign"),
+    path("office/people/", office.person_list, name="person_list"),
+    path("office/people/new/", office.person_create, name="person_create"),
+    path("office/people/<int:pk>/", office.person_detail, name="person_detail"),
+    path("office/people/<int:pk>/roles/assign/", office.person_role_assign, name="person_role_assign"),
+    path("office/people/<int:pk>/roles/revoke/", office.role_revoke, name="role_revoke"),
+    path("office/people/<int:pk>/password/", office.person_password_reset, name="person_password_reset"),
+    path("office/roles/", office.role_overview, name="role_overview"),
+    path("office/import/<str:kind>/", io.sheet_import, name="sheet_import"),
+    path("office/import/<str:kind>/confirm/", io.sheet_import_confirm, name="sheet_import_confirm"),
+    path("office/export/<str:kind>.xlsx", io.sheet_export, name="sheet_export"),
+]

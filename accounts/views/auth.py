@@ -1,0 +1,37 @@
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import services
+from accounts.forms import OwnPasswordChangeForm, SignInForm
+
+
+@method_decorator(login_not_required, name="dispatch")
+class SignInView(auth_views.LoginView):
+    form_class = SignInForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = OwnPasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.person_set_password(
+            actor=request.user,  # type: ignore[arg-type]
+            person=request.user,  # type: ignore[arg-type]
+            password=form.cleaned_data["new_password1"],
+            must_change=False,
+        )
+        request.user.refresh_from_db()
+        update_session_auth_hash(request, request.user)  # type: ignore[arg-type]
+        messages.success(request, _("Your password has been changed."))
+        return redirect("home")
+    status = 422 if form.errors else 200
+    return render(request, "accounts/password_change.html", {"form": form}, status=status)
