@@ -13,13 +13,17 @@ from accounts.models import Unit, User
 from accounts.selectors import is_office
 
 
+def _office_only() -> PermissionDenied:
+    return PermissionDenied(
+        _("Only the office of the leading group may manage units, people and roles.")
+    )
+
+
 def office_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_office(request.user):  # type: ignore[arg-type]
-            raise PermissionDenied(
-                _("Only the office of the leading group may manage units, people and roles.")
-            )
+            raise _office_only()
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -27,11 +31,11 @@ def office_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
 def get_unit_for_office(user: User, pk: int) -> Unit:
     if not is_office(user):
-        raise PermissionDenied
+        raise _office_only()
     return get_object_or_404(Unit, pk=pk)
 
 
 def get_person_for_office(user: User, pk: int) -> User:
     if not is_office(user):
-        raise PermissionDenied
+        raise _office_only()
     return get_object_or_404(User.objects.select_related("unit"), pk=pk)

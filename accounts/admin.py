@@ -31,7 +31,15 @@ class UserAdmin(BaseUserAdmin):
 class EventAdmin(admin.ModelAdmin):
     """Read-only: audit events are append-only."""
 
-    list_display = ["created_at", "actor", "action", "object_repr", "unit", "from_state", "to_state"]
+    list_display = [
+        "created_at",
+        "actor",
+        "action",
+        "object_repr",
+        "unit",
+        "from_state",
+        "to_state",
+    ]
     list_filter = ["action"]
     search_fields = ["object_repr", "reason", "actor__username", "actor__name"]
 

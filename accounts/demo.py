@@ -15,21 +15,60 @@ COLLEGE_NAME = "齐鲁医药学院"
 
 F, T, D = Unit.Kind.FUNCTIONAL, Unit.Kind.TEACHING, Unit.Kind.DIRECT
 UNITS: list[tuple[str, str, str]] = [
-    ("1001", "党政办公室", F), ("1002", "教务处", F), ("1003", "人事处", F), ("1004", "学生处", F),
-    ("1005", "科研处", F), ("1006", "招生就业处", F), ("1007", "国有资产管理处", F),
-    ("1008", "财务处", F), ("1009", "图书馆", D), ("1010", "国际交流处", F), ("1011", "团委", F),
+    ("1001", "党政办公室", F),
+    ("1002", "教务处", F),
+    ("1003", "人事处", F),
+    ("1004", "学生处", F),
+    ("1005", "科研处", F),
+    ("1006", "招生就业处", F),
+    ("1007", "国有资产管理处", F),
+    ("1008", "财务处", F),
+    ("1009", "图书馆", D),
+    ("1010", "国际交流处", F),
+    ("1011", "团委", F),
     ("1012", "教学质量监控管理处", F),
-    ("2001", "临床医学院", T), ("2002", "护理学院", T), ("2003", "药学院", T),
-    ("2004", "医学技术学院", T), ("2005", "公共卫生学院", T), ("2006", "基础医学院", T),
-    ("2007", "口腔医学院", T), ("2008", "马克思主义学院", T),
+    ("2001", "临床医学院", T),
+    ("2002", "护理学院", T),
+    ("2003", "药学院", T),
+    ("2004", "医学技术学院", T),
+    ("2005", "公共卫生学院", T),
+    ("2006", "基础医学院", T),
+    ("2007", "口腔医学院", T),
+    ("2008", "马克思主义学院", T),
 ]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = ["建国", "丽娟", "志强", "海燕", "晓明", "秀英", "文博", "静怡", "子涵", "国栋", "雪梅", "宏伟",
-         "春华", "立新", "玉兰", "振宇", "慧敏", "家豪", "淑芬", "光明", "晨曦", "佳琪", "永刚", "美玲"]
+GIVEN = [
+    "建国",
+    "丽娟",
+    "志强",
+    "海燕",
+    "晓明",
+    "秀英",
+    "文博",
+    "静怡",
+    "子涵",
+    "国栋",
+    "雪梅",
+    "宏伟",
+    "春华",
+    "立新",
+    "玉兰",
+    "振宇",
+    "慧敏",
+    "家豪",
+    "淑芬",
+    "光明",
+    "晨曦",
+    "佳琪",
+    "永刚",
+    "美玲",
+]
 # Unit roles given to the person with this suffix in every unit (工号 = unit code + suffix).
 ROLE_SUFFIXES: list[tuple[str, UnitRole]] = [
-    ("01", UnitRole.COLLECTOR), ("02", UnitRole.SOURCE_REVIEWER),
-    ("03", UnitRole.SOURCE_REVIEWER), ("04", UnitRole.HEAD),
+    ("01", UnitRole.COLLECTOR),
+    ("02", UnitRole.SOURCE_REVIEWER),
+    ("03", UnitRole.SOURCE_REVIEWER),
+    ("04", UnitRole.HEAD),
 ]
 SECOND_REVIEWER_SUFFIX = "05"
 # College-wide people: 工号, name, unit code, role.
@@ -61,8 +100,13 @@ def _person(username: str, name: str, unit: Unit) -> User:
     person = User.objects.filter(username=username).first()
     if person is None:
         person = services.person_create(
-            actor=None, username=username, name=name, unit=unit, password=None,
-            phone=f"1380531{username[-4:]}", email=f"{username}@qlmu.example.cn",
+            actor=None,
+            username=username,
+            name=name,
+            unit=unit,
+            password=None,
+            phone=f"1380531{username[-4:]}",
+            email=f"{username}@qlmu.example.cn",
             must_change_password=False,
         )
     return person
@@ -89,8 +133,11 @@ def seed_demo() -> bool:
         person = _person(username, name, units[code])
         services.role_assign(actor=None, user=person, role=role)
     for username in REVIEW_GROUP_HEADS:
-        services.role_assign(actor=None, user=User.objects.get(username=username),
-                             role=CollegeRole.COLLEGE_REVIEW_GROUP)
+        services.role_assign(
+            actor=None,
+            user=User.objects.get(username=username),
+            role=CollegeRole.COLLEGE_REVIEW_GROUP,
+        )
     if not User.objects.filter(username="admin").exists():
         User.objects.create_superuser("admin", email="", password=None, name="系统管理员")
     # Hashing is slow by design: hash the shared demo password once for every new account.

@@ -25,16 +25,22 @@ class ImportFileError(ValueError):
 def _check_xlsx(content: bytes) -> None:
     if not zipfile.is_zipfile(io.BytesIO(content)):
         raise ImportFileError(
-            _("This is not an Excel .xlsx workbook. Open it in Excel, save it as .xlsx and upload it again.")
+            _(
+                "This is not an Excel .xlsx workbook. Open it in Excel, save it as .xlsx and upload it again."
+            )
         )
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         names = archive.namelist()
         if "[Content_Types].xml" not in names:
             raise ImportFileError(_("The workbook is damaged. Save it again as .xlsx in Excel."))
         if any(name.lower().endswith("vbaproject.bin") for name in names):
-            raise ImportFileError(_("The workbook contains macros. Save it as a plain .xlsx without macros."))
+            raise ImportFileError(
+                _("The workbook contains macros. Save it as a plain .xlsx without macros.")
+            )
         if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED:
-            raise ImportFileError(_("The workbook is far too large once unpacked. Upload only the needed sheet."))
+            raise ImportFileError(
+                _("The workbook is far too large once unpacked. Upload only the needed sheet.")
+            )
 
 
 def clean_cell(value: object) -> str:
@@ -68,7 +74,9 @@ def read_sheet(content: bytes, *, required_header: str) -> tablib.Dataset:
             if required_header in headers:
                 return _dataset(headers, rows[index + 1 :], first_row=index + 2)
     raise ImportFileError(
-        _("No header row with the column “%(header)s” was found. Use the sheet from the export button.")
+        _(
+            "No header row with the column “%(header)s” was found. Use the sheet from the export button."
+        )
         % {"header": required_header}
     )
 

@@ -51,7 +51,11 @@ class User(AbstractUser):
     )
     name = models.CharField(_("name"), max_length=50)
     unit = models.ForeignKey(
-        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, null=True, blank=True,
+        Unit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="members",
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
@@ -93,11 +97,19 @@ class Event(models.Model):
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        User, verbose_name=_("actor"), on_delete=models.PROTECT, null=True, blank=True,
+        User,
+        verbose_name=_("actor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     acting_for = models.ForeignKey(
-        User, verbose_name=_("acting for"), on_delete=models.PROTECT, null=True, blank=True,
+        User,
+        verbose_name=_("acting for"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     action = models.CharField(_("action"), max_length=50, db_index=True)
@@ -105,7 +117,11 @@ class Event(models.Model):
     object_id = models.CharField(_("object id"), max_length=50)
     object_repr = models.CharField(_("object"), max_length=200)
     unit = models.ForeignKey(
-        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, null=True, blank=True,
+        Unit,
+        verbose_name=_("unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     from_state = models.CharField(_("from"), max_length=30, blank=True)

@@ -9,7 +9,6 @@ import re
 from collections import Counter
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
@@ -23,28 +22,41 @@ KIND_LABELS = {
     Unit.Kind.TEACHING: "教学单位",
     Unit.Kind.DIRECT: "直属单位",
 }
-KIND_ALIASES = {**{v: k for k, v in KIND_LABELS.items()}, "职能处室": Unit.Kind.FUNCTIONAL,
-                "二级学院": Unit.Kind.TEACHING, "二级学院(部)": Unit.Kind.TEACHING,
-                **{k.value: k for k in Unit.Kind}}
+KIND_ALIASES = {
+    **{v: k for k, v in KIND_LABELS.items()},
+    "职能处室": Unit.Kind.FUNCTIONAL,
+    "二级学院": Unit.Kind.TEACHING,
+    "二级学院(部)": Unit.Kind.TEACHING,
+    **{k.value: k for k in Unit.Kind},
+}
 UNIT_ROLE_LABELS = {
     UnitRole.COLLECTOR: "数据采集员",
     UnitRole.SOURCE_REVIEWER: "审核人",
     UnitRole.HEAD: "负责人",
     UnitRole.SECOND_REVIEWER: "二审专人",
 }
-UNIT_ROLE_ALIASES = {**{v: k for k, v in UNIT_ROLE_LABELS.items()}, "采集员": UnitRole.COLLECTOR,
-                     "来源审核人": UnitRole.SOURCE_REVIEWER, "单位负责人": UnitRole.HEAD,
-                     "第一责任人": UnitRole.HEAD, "二审": UnitRole.SECOND_REVIEWER,
-                     **{r.value: r for r in UnitRole}}
+UNIT_ROLE_ALIASES = {
+    **{v: k for k, v in UNIT_ROLE_LABELS.items()},
+    "采集员": UnitRole.COLLECTOR,
+    "来源审核人": UnitRole.SOURCE_REVIEWER,
+    "单位负责人": UnitRole.HEAD,
+    "第一责任人": UnitRole.HEAD,
+    "二审": UnitRole.SECOND_REVIEWER,
+    **{r.value: r for r in UnitRole},
+}
 COLLEGE_ROLE_LABELS = {
     CollegeRole.COLLECTION_GROUP: "数据采集小组",
     CollegeRole.COLLEGE_REVIEW_GROUP: "学院审核小组",
     CollegeRole.OFFICE: "领导小组办公室",
     CollegeRole.LEADERSHIP: "学院领导",
 }
-COLLEGE_ROLE_ALIASES = {**{v: k for k, v in COLLEGE_ROLE_LABELS.items()}, "采集小组": CollegeRole.COLLECTION_GROUP,
-                        "办公室": CollegeRole.OFFICE, "领导": CollegeRole.LEADERSHIP,
-                        **{r.value: r for r in CollegeRole}}
+COLLEGE_ROLE_ALIASES = {
+    **{v: k for k, v in COLLEGE_ROLE_LABELS.items()},
+    "采集小组": CollegeRole.COLLECTION_GROUP,
+    "办公室": CollegeRole.OFFICE,
+    "领导": CollegeRole.LEADERSHIP,
+    **{r.value: r for r in CollegeRole},
+}
 YES = {"是", "Y", "y", "yes", "Yes", "YES", "1", "true", "True", "TRUE", "启用", "在职", "√"}
 NO = {"否", "N", "n", "no", "No", "NO", "0", "false", "False", "FALSE", "停用", "离职", "×", ""}
 SEPARATORS = re.compile(r"[;；,，、\s]+")
@@ -112,16 +124,21 @@ class UnitResource(resources.ModelResource):
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         self.duplicates = _duplicates(dataset, "单位号")
 
-    def validate_instance(self, instance: Unit, import_validation_errors: Any = None,
-                          validate_unique: bool = True) -> None:
+    def validate_instance(
+        self, instance: Unit, import_validation_errors: Any = None, validate_unique: bool = True
+    ) -> None:
         errors = dict(import_validation_errors or {})
         if instance.code in self.duplicates:
             errors["code"] = [_("This unit code appears more than once in the file.")]
         super().validate_instance(instance, errors, validate_unique)
 
     def save_instance(self, instance: Unit, is_create: bool, row: Any, **kwargs: Any) -> None:
-        values = {"code": instance.code, "name": instance.name, "kind": instance.kind,
-                  "active": instance.active}
+        values = {
+            "code": instance.code,
+            "name": instance.name,
+            "kind": instance.kind,
+            "active": instance.active,
+        }
         if is_create:
             saved = services.unit_create(actor=self.actor, **values)
         else:
@@ -136,7 +153,9 @@ def _duplicates(dataset: Any, header: str) -> set[str]:
     return {value for value, n in counts.items() if n > 1}
 
 
-def parse_unit_roles(text: str, own_unit: Unit | None) -> tuple[set[tuple[str, UnitRole]], list[str]]:
+def parse_unit_roles(
+    text: str, own_unit: Unit | None
+) -> tuple[set[tuple[str, UnitRole]], list[str]]:
     """'数据采集员、审核人' (own unit) or '0102:审核人' (another unit) -> {(unit code, role)}."""
     found: set[tuple[str, UnitRole]] = set()
     errors: list[str] = []
@@ -153,7 +172,11 @@ def parse_unit_roles(text: str, own_unit: Unit | None) -> tuple[set[tuple[str, U
             continue
         if not code:
             if own_unit is None:
-                errors.append(_("A unit role needs the person's unit (单位号) or a unit code before it, like 0102:审核人."))
+                errors.append(
+                    _(
+                        "A unit role needs the person's unit (单位号) or a unit code before it, like 0102:审核人."
+                    )
+                )
                 continue
             code = own_unit.code
         found.add((code, role))
@@ -190,8 +213,17 @@ class PersonResource(resources.ModelResource):
 
     class Meta:
         model = User
-        fields = ("username", "name", "unit", "unit_name", "phone", "email", "is_active",
-                  "unit_roles", "college_roles")
+        fields = (
+            "username",
+            "name",
+            "unit",
+            "unit_name",
+            "phone",
+            "email",
+            "is_active",
+            "unit_roles",
+            "college_roles",
+        )
         import_id_fields = ("username",)
         clean_model_instances = True
         skip_unchanged = False
@@ -210,15 +242,24 @@ class PersonResource(resources.ModelResource):
         if self._roles_by_user is None:
             self._roles_by_user = unit_roles_by_user(User.objects.all())
         own = person.unit.code if person.unit else None
-        items = sorted(self._roles_by_user.get(person.pk, []), key=lambda p: (p[0] != own, p[0], list(UnitRole).index(p[1])))
-        return "、".join(UNIT_ROLE_LABELS[role] if code == own else f"{code}:{UNIT_ROLE_LABELS[role]}"
-                        for code, role in items)
+        items = sorted(
+            self._roles_by_user.get(person.pk, []),
+            key=lambda p: (p[0] != own, p[0], list(UnitRole).index(p[1])),
+        )
+        return "、".join(
+            UNIT_ROLE_LABELS[role] if code == own else f"{code}:{UNIT_ROLE_LABELS[role]}"
+            for code, role in items
+        )
 
     def dehydrate_college_roles(self, person: User) -> str:
         return "、".join(COLLEGE_ROLE_LABELS[r] for r in college_roles_of_user(person))
 
     def get_export_queryset(self, request: Any = None) -> Any:
-        return User.objects.select_related("unit").prefetch_related("groups").order_by("unit__code", "username")
+        return (
+            User.objects.select_related("unit")
+            .prefetch_related("groups")
+            .order_by("unit__code", "username")
+        )
 
     # Import
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
@@ -226,8 +267,9 @@ class PersonResource(resources.ModelResource):
         self.has_unit_roles = "单位角色" in (dataset.headers or [])
         self.has_college_roles = "校级角色" in (dataset.headers or [])
 
-    def validate_instance(self, instance: User, import_validation_errors: Any = None,
-                          validate_unique: bool = True) -> None:
+    def validate_instance(
+        self, instance: User, import_validation_errors: Any = None, validate_unique: bool = True
+    ) -> None:
         errors = dict(import_validation_errors or {})
         row = self._current_row
         if instance._state.adding:
@@ -235,20 +277,25 @@ class PersonResource(resources.ModelResource):
         if instance.username in self.duplicates:
             errors["username"] = [_("This staff ID appears more than once in the file.")]
         if instance._state.adding and not self.initial_password:
-            errors["password"] = [_("A new person needs an initial password: fill it in the upload form.")]
+            errors["password"] = [
+                _("A new person needs an initial password: fill it in the upload form.")
+            ]
         unit_roles, role_errors = parse_unit_roles(str(row.get("单位角色") or ""), instance.unit)
         college_roles, college_errors = parse_college_roles(str(row.get("校级角色") or ""))
         codes = {code for code, _r in unit_roles}
         known = set(Unit.objects.filter(code__in=codes, active=True).values_list("code", flat=True))
         role_errors += [
-            _("No active unit has the code “%(code)s”.") % {"code": code} for code in sorted(codes - known)
+            _("No active unit has the code “%(code)s”.") % {"code": code}
+            for code in sorted(codes - known)
         ]
         if role_errors:
             errors["unit_roles"] = role_errors
         if college_errors:
             errors["college_roles"] = college_errors
         if not instance.is_active and (unit_roles or college_roles):
-            errors["is_active"] = [_("An inactive person cannot hold a role: clear the roles or write 是.")]
+            errors["is_active"] = [
+                _("An inactive person cannot hold a role: clear the roles or write 是.")
+            ]
         instance._import_roles = (unit_roles, college_roles)
         super().validate_instance(instance, errors, validate_unique)
 
@@ -257,21 +304,30 @@ class PersonResource(resources.ModelResource):
         return super().import_row(row, instance_loader, **kwargs)
 
     def save_instance(self, instance: User, is_create: bool, row: Any, **kwargs: Any) -> None:
-        details = {"name": instance.name, "unit": instance.unit, "phone": instance.phone or "",
-                   "email": instance.email or ""}
+        details = {
+            "name": instance.name,
+            "unit": instance.unit,
+            "phone": instance.phone or "",
+            "email": instance.email or "",
+        }
         if is_create:
             saved = services.person_create(
-                actor=self.actor, username=instance.username, password=self.initial_password,
-                is_active=instance.is_active, **details,
+                actor=self.actor,
+                username=instance.username,
+                password=self.initial_password,
+                is_active=instance.is_active,
+                **details,
             )
         else:
-            saved = services.person_update(actor=self.actor, person=instance,
-                                           is_active=instance.is_active, **details)
+            saved = services.person_update(
+                actor=self.actor, person=instance, is_active=instance.is_active, **details
+            )
         instance.pk = saved.pk
         self._sync_roles(saved, *instance._import_roles)
 
-    def _sync_roles(self, person: User, unit_roles: set[tuple[str, UnitRole]],
-                    college_roles: set[CollegeRole]) -> None:
+    def _sync_roles(
+        self, person: User, unit_roles: set[tuple[str, UnitRole]], college_roles: set[CollegeRole]
+    ) -> None:
         from accounts.selectors import unit_roles_of_user
 
         if self.has_unit_roles:

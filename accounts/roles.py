@@ -27,7 +27,9 @@ UNIT_ROLE_PERMS: dict[str, tuple[str, str]] = {
     UnitRole.HEAD: ("sign_for_unit", "Sign off the unit's data as its head"),
     UnitRole.SECOND_REVIEWER: ("second_review_for_unit", "Second-review merged tables"),
 }
-CODENAME_TO_UNIT_ROLE = {codename: UnitRole(role) for role, (codename, _d) in UNIT_ROLE_PERMS.items()}
+CODENAME_TO_UNIT_ROLE = {
+    codename: UnitRole(role) for role, (codename, _d) in UNIT_ROLE_PERMS.items()
+}
 
 
 class CollegeRole(models.TextChoices):

@@ -18,7 +18,9 @@ from accounts.selectors import is_office
 
 def _require_office(actor: User | None) -> None:
     if actor is not None and not is_office(actor):
-        raise PermissionDenied(_("Only the office of the leading group may manage units, people and roles."))
+        raise PermissionDenied(
+            _("Only the office of the leading group may manage units, people and roles.")
+        )
 
 
 def role_held(*, user: User, role: UnitRole | CollegeRole, unit: Unit | None = None) -> bool:
@@ -45,12 +47,14 @@ def role_assign(
     """Give ``user`` the role (on ``unit`` for a unit role). Returns False when already held."""
     _require_office(actor)
     _check_role_target(role, unit)
-    User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update().get(pk=user.pk)
     if not user.is_active:
         raise ValidationError(
             _("%(person)s is inactive and cannot hold a role; activate the person first.")
             % {"person": user}
         )
+    if unit is not None:
+        unit = Unit.objects.get(pk=unit.pk)
     if unit is not None and not unit.active:
         raise ValidationError(
             _("%(unit)s is inactive; activate the unit before giving roles in it.") % {"unit": unit}
@@ -63,8 +67,15 @@ def role_assign(
         group, _created = Group.objects.get_or_create(name=role.group_name)
         user.groups.add(group)
     event_record(
-        actor=actor, action="role.assign", obj=user, unit=unit,
-        data={"role": role.value, "role_label": str(role.label), "unit": unit.code if unit else None},
+        actor=actor,
+        action="role.assign",
+        obj=user,
+        unit=unit,
+        data={
+            "role": role.value,
+            "role_label": str(role.label),
+            "unit": unit.code if unit else None,
+        },
     )
     return True
 
@@ -76,7 +87,7 @@ def role_revoke(
     """Take the role away. Returns False when the person did not hold it."""
     _require_office(actor)
     _check_role_target(role, unit)
-    User.objects.select_for_update().get(pk=user.pk)
+    user = User.objects.select_for_update().get(pk=user.pk)
     if not role_held(user=user, role=role, unit=unit):
         return False
     if isinstance(role, UnitRole):
@@ -84,8 +95,15 @@ def role_revoke(
     else:
         user.groups.remove(Group.objects.get(name=role.group_name))
     event_record(
-        actor=actor, action="role.revoke", obj=user, unit=unit,
-        data={"role": role.value, "role_label": str(role.label), "unit": unit.code if unit else None},
+        actor=actor,
+        action="role.revoke",
+        obj=user,
+        unit=unit,
+        data={
+            "role": role.value,
+            "role_label": str(role.label),
+            "unit": unit.code if unit else None,
+        },
     )
     return True
 
@@ -117,8 +135,13 @@ def unit_create(
     unit = Unit(code=code.strip(), name=name.strip(), kind=kind, active=active)
     unit.full_clean()
     unit.save()
-    event_record(actor=actor, action="unit.create", obj=unit, unit=unit,
-                 data={"code": unit.code, "name": unit.name, "kind": unit.kind})
+    event_record(
+        actor=actor,
+        action="unit.create",
+        obj=unit,
+        unit=unit,
+        data={"code": unit.code, "name": unit.name, "kind": unit.kind},
+    )
     return unit
 
 
@@ -128,7 +151,9 @@ def unit_update(
 ) -> Unit:
     _require_office(actor)
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
-    changed = _changes(unit, {"code": code.strip(), "name": name.strip(), "kind": kind, "active": active})
+    changed = _changes(
+        unit, {"code": code.strip(), "name": name.strip(), "kind": kind, "active": active}
+    )
     if not changed:
         return unit
     unit.full_clean()
@@ -155,8 +180,13 @@ def person_create(
     password until one is set."""
     _require_office(actor)
     person = User(
-        username=username.strip(), name=name.strip(), unit=unit, phone=phone.strip(),
-        email=email.strip(), must_change_password=must_change_password, is_active=is_active,
+        username=username.strip(),
+        name=name.strip(),
+        unit=unit,
+        phone=phone.strip(),
+        email=email.strip(),
+        must_change_password=must_change_password,
+        is_active=is_active,
     )
     if password is None:
         person.set_unusable_password()
@@ -164,8 +194,13 @@ def person_create(
         person.set_password(password)
     person.full_clean()
     person.save()
-    event_record(actor=actor, action="person.create", obj=person, unit=unit,
-                 data={"username": person.username, "name": person.name})
+    event_record(
+        actor=actor,
+        action="person.create",
+        obj=person,
+        unit=unit,
+        data={"username": person.username, "name": person.name},
+    )
     return person
 
 
@@ -183,16 +218,23 @@ def person_update(
     """Change a person's details. Deactivating a person takes away every role they hold."""
     _require_office(actor)
     person = User.objects.select_for_update().get(pk=person.pk)
-    changed = _changes(person, {
-        "name": name.strip(), "unit": unit, "phone": phone.strip(), "email": email.strip(),
-        "is_active": is_active,
-    })
+    changed = _changes(
+        person,
+        {
+            "name": name.strip(),
+            "unit": unit,
+            "phone": phone.strip(),
+            "email": email.strip(),
+            "is_active": is_active,
+        },
+    )
     if not changed:
         return person
     person.full_clean()
     person.save()
-    event_record(actor=actor, action="person.update", obj=person, unit=person.unit,
-                 data={"changed": changed})
+    event_record(
+        actor=actor, action="person.update", obj=person, unit=person.unit, data={"changed": changed}
+    )
     if "is_active" in changed and not is_active:
         _revoke_all_roles(actor=actor, user=person)
     return person
@@ -209,5 +251,10 @@ def person_set_password(
     person.set_password(password)
     person.must_change_password = must_change
     person.save(update_fields=["password", "must_change_password"])
-    event_record(actor=actor, action="person.password", obj=person, unit=person.unit,
-                 data={"reset_by_office": actor is not None and actor.pk != person.pk})
+    event_record(
+        actor=actor,
+        action="person.password",
+        obj=person,
+        unit=person.unit,
+        data={"reset_by_office": actor is not None and actor.pk != person.pk},
+    )

@@ -17,9 +17,15 @@ urlpatterns = [
     path("office/people/", office.person_list, name="person_list"),
     path("office/people/new/", office.person_create, name="person_create"),
     path("office/people/<int:pk>/", office.person_detail, name="person_detail"),
-    path("office/people/<int:pk>/roles/assign/", office.person_role_assign, name="person_role_assign"),
+    path(
+        "office/people/<int:pk>/roles/assign/", office.person_role_assign, name="person_role_assign"
+    ),
     path("office/people/<int:pk>/roles/revoke/", office.role_revoke, name="role_revoke"),
-    path("office/people/<int:pk>/password/", office.person_password_reset, name="person_password_reset"),
+    path(
+        "office/people/<int:pk>/password/",
+        office.person_password_reset,
+        name="person_password_reset",
+    ),
     path("office/roles/", office.role_overview, name="role_overview"),
     path("office/import/<str:kind>/", io.sheet_import, name="sheet_import"),
     path("office/import/<str:kind>/confirm/", io.sheet_import_confirm, name="sheet_import_confirm"),

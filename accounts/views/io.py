@@ -70,17 +70,29 @@ def _problems(result: Result, resource: Any, dataset: Any) -> list[RowProblem]:
         for field, errors in invalid.error_dict.items():
             label = labels.get(field, field)
             texts += [f"{label}：{e}" if label else str(e) for e in errors]
-        found.append(RowProblem(excel_row(invalid.number), str(invalid.values[0] if invalid.values else ""), texts))
+        found.append(
+            RowProblem(
+                excel_row(invalid.number), str(invalid.values[0] if invalid.values else ""), texts
+            )
+        )
     for number, errors in result.row_errors():
         found.append(RowProblem(excel_row(number), "", [str(e.error) for e in errors]))
     return sorted(found, key=lambda p: p.row)
 
 
-def _run(kind: SheetKind, request: HttpRequest, content: bytes, password: str, dry_run: bool) -> tuple[Any, Any, Any]:
+def _run(
+    kind: SheetKind, request: HttpRequest, content: bytes, password: str, dry_run: bool
+) -> tuple[Any, Any, Any]:
     dataset = read_sheet(content, required_header=kind.key_header)
     resource = _resource(kind, request, password)
-    result = resource.import_data(dataset, dry_run=dry_run, raise_errors=False, use_transactions=True,
-                                  collect_failed_rows=True, rollback_on_validation_errors=True)
+    result = resource.import_data(
+        dataset,
+        dry_run=dry_run,
+        raise_errors=False,
+        use_transactions=True,
+        collect_failed_rows=True,
+        rollback_on_validation_errors=True,
+    )
     return dataset, resource, result
 
 
@@ -96,7 +108,9 @@ def _store(content: bytes) -> str:
 @require_http_methods(["GET", "POST"])
 def sheet_import(request: HttpRequest, kind: str) -> HttpResponse:
     sheet = _kind(kind)
-    form = ImportUploadForm(request.POST or None, request.FILES or None, needs_password=sheet.key == "people")
+    form = ImportUploadForm(
+        request.POST or None, request.FILES or None, needs_password=sheet.key == "people"
+    )
     context: dict[str, Any] = {"form": form, "kind": sheet}
     if request.method == "POST" and form.is_valid():
         content = form.cleaned_data["file"]
@@ -108,11 +122,21 @@ def sheet_import(request: HttpRequest, kind: str) -> HttpResponse:
             return render(request, "office/import.html", context, status=422)
         problems = _problems(result, resource, dataset)
         token = _store(content)
-        request.session[f"import-{token}"] = {"kind": sheet.key, "password": password,
-                                              "sha256": hashlib.sha256(content).hexdigest(),
-                                              "name": request.FILES["file"].name}
-        context.update({"token": token, "problems": problems, "totals": result.totals,
-                        "rows": len(dataset), "preview": True})
+        request.session[f"import-{token}"] = {
+            "kind": sheet.key,
+            "password": password,
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "name": request.FILES["file"].name,
+        }
+        context.update(
+            {
+                "token": token,
+                "problems": problems,
+                "totals": result.totals,
+                "rows": len(dataset),
+                "preview": True,
+            }
+        )
         return render(request, "office/import.html", context, status=422 if problems else 200)
     return render(request, "office/import.html", context, status=422 if form.errors else 200)
 
@@ -127,14 +151,33 @@ def sheet_import_confirm(request: HttpRequest, kind: str) -> HttpResponse:
     if not stored or stored["kind"] != sheet.key or not token.isalnum() or not path.exists():
         messages.error(request, _("This preview has expired. Upload the file again."))
         return redirect("accounts:sheet_import", kind=sheet.key)
-    dataset, resource, result = _run(sheet, request, path.read_bytes(), stored["password"], dry_run=False)
+    _dataset, _resource_obj, result = _run(
+        sheet, request, path.read_bytes(), stored["password"], dry_run=False
+    )
     if result.has_errors() or result.has_validation_errors():
-        messages.error(request, _("The data changed since the preview and the file now has errors; nothing was imported. Upload it again."))
+        messages.error(
+            request,
+            _(
+                "The data changed since the preview and the file now has errors; nothing was imported. Upload it again."
+            ),
+        )
         return redirect("accounts:sheet_import", kind=sheet.key)
-    event_record(actor=request.user, action=f"import.{sheet.key}", obj=request.user,  # type: ignore[arg-type]
-                 content_hash=stored["sha256"], data={"file": stored["name"], "totals": dict(result.totals)})
-    messages.success(request, _("Imported: %(new)s new, %(update)s updated, %(skip)s unchanged.")
-                     % {"new": result.totals["new"], "update": result.totals["update"], "skip": result.totals["skip"]})
+    event_record(
+        actor=request.user,
+        action=f"import.{sheet.key}",
+        obj=request.user,  # type: ignore[arg-type]
+        content_hash=stored["sha256"],
+        data={"file": stored["name"], "totals": dict(result.totals)},
+    )
+    messages.success(
+        request,
+        _("Imported: %(new)s new, %(update)s updated, %(skip)s unchanged.")
+        % {
+            "new": result.totals["new"],
+            "update": result.totals["update"],
+            "skip": result.totals["skip"],
+        },
+    )
     return redirect("accounts:unit_list" if sheet.key == "units" else "accounts:person_list")
 
 

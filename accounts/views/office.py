@@ -32,10 +32,14 @@ def _form_errors_to_messages(request: HttpRequest, exc: ValidationError) -> None
 @office_required
 def unit_list(request: HttpRequest) -> HttpResponse:
     staffing = selectors.unit_staffing_list(Unit.objects.all())
-    return render(request, "office/unit_list.html", {
-        "staffing": staffing,
-        "warning_count": sum(1 for s in staffing if s.unit.active and s.warnings),
-    })
+    return render(
+        request,
+        "office/unit_list.html",
+        {
+            "staffing": staffing,
+            "warning_count": sum(1 for s in staffing if s.unit.active and s.warnings),
+        },
+    )
 
 
 @office_required
@@ -46,7 +50,9 @@ def unit_create(request: HttpRequest) -> HttpResponse:
         unit = services.unit_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
         messages.success(request, _("Unit %(unit)s has been added.") % {"unit": unit})
         return redirect("accounts:unit_detail", pk=unit.pk)
-    return render(request, "office/unit_form.html", {"form": form}, status=422 if form.errors else 200)
+    return render(
+        request, "office/unit_form.html", {"form": form}, status=422 if form.errors else 200
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -55,25 +61,37 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = UnitForm(request.POST or None, instance=Unit.objects.get(pk=unit.pk))
     if request.method == "POST" and form.is_valid():
         services.unit_update(actor=request.user, unit=unit, **form.cleaned_data)  # type: ignore[arg-type]
-        messages.success(request, _("Unit %(unit)s has been saved.") % {"unit": form.cleaned_data["name"]})
+        messages.success(
+            request, _("Unit %(unit)s has been saved.") % {"unit": form.cleaned_data["name"]}
+        )
         return redirect("accounts:unit_detail", pk=unit.pk)
-    return render(request, "office/unit_form.html", {"form": form, "unit": unit},
-                  status=422 if form.errors else 200)
+    return render(
+        request,
+        "office/unit_form.html",
+        {"form": form, "unit": unit},
+        status=422 if form.errors else 200,
+    )
 
 
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     unit = get_unit_for_office(request.user, pk)  # type: ignore[arg-type]
     form = UnitRoleAssignForm(initial={"role": UnitRole.COLLECTOR})
-    form.fields["user"].queryset = User.objects.filter(is_active=True).select_related("unit").order_by(
-        "unit__code", "username"
+    form.fields["user"].queryset = (
+        User.objects.filter(is_active=True)
+        .select_related("unit")
+        .order_by("unit__code", "username")
     )
-    return render(request, "office/unit_detail.html", {
-        "unit": unit,
-        "staffing": selectors.unit_staffing(unit),
-        "form": form,
-        "members": unit.members.order_by("username"),
-        "events": Event.objects.filter(unit=unit).select_related("actor")[:20],
-    })
+    return render(
+        request,
+        "office/unit_detail.html",
+        {
+            "unit": unit,
+            "staffing": selectors.unit_staffing(unit),
+            "form": form,
+            "members": unit.members.order_by("username"),
+            "events": Event.objects.filter(unit=unit).select_related("actor")[:20],
+        },
+    )
 
 
 @require_POST
@@ -85,10 +103,15 @@ def unit_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
             role = UnitRole(form.cleaned_data["role"])
             person = form.cleaned_data["user"]
             if services.role_assign(actor=request.user, user=person, role=role, unit=unit):  # type: ignore[arg-type]
-                messages.success(request, _("%(person)s is now %(role)s of %(unit)s.")
-                                 % {"person": person, "role": role.label, "unit": unit})
+                messages.success(
+                    request,
+                    _("%(person)s is now %(role)s of %(unit)s.")
+                    % {"person": person, "role": role.label, "unit": unit},
+                )
             else:
-                messages.info(request, _("%(person)s already holds this role.") % {"person": person})
+                messages.info(
+                    request, _("%(person)s already holds this role.") % {"person": person}
+                )
         except ValidationError as exc:
             _form_errors_to_messages(request, exc)
     else:
@@ -106,8 +129,11 @@ def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         unit = form.cleaned_data["unit"] if isinstance(role, UnitRole) else None
         try:
             services.role_revoke(actor=request.user, user=person, role=role, unit=unit)  # type: ignore[arg-type]
-            messages.success(request, _("%(person)s no longer holds the role %(role)s.")
-                             % {"person": person, "role": role.label})
+            messages.success(
+                request,
+                _("%(person)s no longer holds the role %(role)s.")
+                % {"person": person, "role": role.label},
+            )
         except ValidationError as exc:
             _form_errors_to_messages(request, exc)
     next_url = request.POST.get("next", "")
@@ -124,9 +150,17 @@ def person_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(people, 50).get_page(request.GET.get("page"))
     roles = selectors.unit_roles_by_user(User.objects.filter(pk__in=[p.pk for p in page]))
     rows = [(person, roles.get(person.pk, [])) for person in page]
-    return render(request, "office/person_list.html", {
-        "page": page, "rows": rows, "q": query, "unit_id": unit_id, "units": Unit.objects.all(),
-    })
+    return render(
+        request,
+        "office/person_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "q": query,
+            "unit_id": unit_id,
+            "units": Unit.objects.all(),
+        },
+    )
 
 
 @office_required
@@ -137,7 +171,9 @@ def person_create(request: HttpRequest) -> HttpResponse:
         person = services.person_create(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
         messages.success(request, _("%(person)s has been added.") % {"person": person})
         return redirect("accounts:person_detail", pk=person.pk)
-    return render(request, "office/person_form.html", {"form": form}, status=422 if form.errors else 200)
+    return render(
+        request, "office/person_form.html", {"form": form}, status=422 if form.errors else 200
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -148,17 +184,23 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         services.person_update(actor=request.user, person=person, **form.cleaned_data)  # type: ignore[arg-type]
         messages.success(request, _("%(person)s has been saved.") % {"person": person})
         return redirect("accounts:person_detail", pk=person.pk)
-    return render(request, "office/person_detail.html", {
-        "person": person,
-        "form": form,
-        "unit_roles": selectors.unit_roles_of_user(person),
-        "college_roles": selectors.college_roles_of_user(person),
-        "unit_role_form": PersonUnitRoleAssignForm(initial={"unit": person.unit_id}),
-        "college_role_form": CollegeRoleForm(),
-        "password_form": PasswordResetByOfficeForm(),
-        "events": Event.objects.filter(object_type="accounts.user", object_id=str(person.pk))
-        .select_related("actor", "unit")[:30],
-    }, status=422 if form.errors else 200)
+    return render(
+        request,
+        "office/person_detail.html",
+        {
+            "person": person,
+            "form": form,
+            "unit_roles": selectors.unit_roles_of_user(person),
+            "college_roles": selectors.college_roles_of_user(person),
+            "unit_role_form": PersonUnitRoleAssignForm(initial={"unit": person.unit_id}),
+            "college_role_form": CollegeRoleForm(),
+            "password_form": PasswordResetByOfficeForm(),
+            "events": Event.objects.filter(
+                object_type="accounts.user", object_id=str(person.pk)
+            ).select_related("actor", "unit")[:30],
+        },
+        status=422 if form.errors else 200,
+    )
 
 
 @require_POST
@@ -172,12 +214,21 @@ def person_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose a role (and a unit for a unit role)."))
         return redirect("accounts:person_detail", pk=person.pk)
     value = form.cleaned_data["role"]
-    role: UnitRole | CollegeRole = UnitRole(value) if value in UnitRole.values else CollegeRole(value)
+    role: UnitRole | CollegeRole = (
+        UnitRole(value) if value in UnitRole.values else CollegeRole(value)
+    )
     try:
-        if services.role_assign(actor=request.user, user=person, role=role,  # type: ignore[arg-type]
-                                unit=form.cleaned_data.get("unit")):
-            messages.success(request, _("%(person)s now holds the role %(role)s.")
-                             % {"person": person, "role": role.label})
+        if services.role_assign(
+            actor=request.user,
+            user=person,
+            role=role,  # type: ignore[arg-type]
+            unit=form.cleaned_data.get("unit"),
+        ):
+            messages.success(
+                request,
+                _("%(person)s now holds the role %(role)s.")
+                % {"person": person, "role": role.label},
+            )
         else:
             messages.info(request, _("%(person)s already holds this role.") % {"person": person})
     except ValidationError as exc:
@@ -190,10 +241,17 @@ def person_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_person_for_office(request.user, pk)  # type: ignore[arg-type]
     form = PasswordResetByOfficeForm(request.POST)
     if form.is_valid():
-        services.person_set_password(actor=request.user, person=person,  # type: ignore[arg-type]
-                                     password=form.cleaned_data["password"], must_change=True)
-        messages.success(request, _("The password of %(person)s has been reset; they must change it at the next sign-in.")
-                         % {"person": person})
+        services.person_set_password(
+            actor=request.user,
+            person=person,  # type: ignore[arg-type]
+            password=form.cleaned_data["password"],
+            must_change=True,
+        )
+        messages.success(
+            request,
+            _("The password of %(person)s has been reset; they must change it at the next sign-in.")
+            % {"person": person},
+        )
     else:
         for error in form.errors.get("password", []):
             messages.error(request, error)
@@ -202,6 +260,10 @@ def person_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
 
 @office_required
 def role_overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "office/role_overview.html", {
-        "college": selectors.college_role_holders(),
-    })
+    return render(
+        request,
+        "office/role_overview.html",
+        {
+            "college": selectors.college_role_holders(),
+        },
+    )

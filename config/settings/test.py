@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("DEBUG", "1")
 
-from config.settings import *  # noqa: E402,F403
-from config.settings import DATABASES  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

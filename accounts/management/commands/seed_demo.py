@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import translation
 
-from accounts.demo import DEMO_PASSWORD, seed_demo
+from accounts.demo import DEMO_PASSWORD, UNITS, seed_demo
 from accounts.models import Unit
 from accounts.roles import CollegeRole
 from accounts.selectors import college_role_holders, unit_staffing_list
@@ -13,9 +13,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print the logins.")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Load the demo only into an empty database (used by `make run`).",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         translation.activate(settings.LANGUAGE_CODE)
+        has_demo = Unit.objects.filter(code=UNITS[0][0], name=UNITS[0][1]).exists()
+        if options["if_empty"] and Unit.objects.exists() and not has_demo:
+            self.stdout.write("数据库中已有本校数据，未加载演示学院。")
+            return
         created = seed_demo()
         self.stdout.write(
             "演示学院已创建：齐鲁医药学院" if created else "演示学院已存在，未做改动。"
@@ -30,10 +39,14 @@ def print_logins(out) -> None:  # type: ignore[no-untyped-def]
         names = "  ".join(f"{p.username} {p.name}" for p in people)
         out.write(f"  {CollegeRole(role).label}：{names}")
     out.write("  系统管理员    admin")
-    out.write("\n  单位                数据采集员      审核人                    负责人          二审专人")
+    out.write(
+        "\n  单位                数据采集员      审核人                    负责人          二审专人"
+    )
     for s in unit_staffing_list(Unit.objects.all()):
+
         def fmt(people):  # type: ignore[no-untyped-def]
             return " ".join(f"{p.username} {p.name}" for p in people) or "—"
+
         out.write(
             f"  {s.unit.name:<10}  {fmt(s.collectors):<14}  {fmt(s.reviewers):<24}  "
             f"{fmt(s.heads):<14}  {fmt(s.second_reviewers)}"

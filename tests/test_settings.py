@@ -1,0 +1,91 @@
+"""Production is configured by environment variables only; the embedded default needs none."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x7#kq!2vT9@pL0m$Zr8&Wn4^Yb6*Hc1(Jd5)Ge3_Fa0-Ui9+Oe2=Qs7~Rt4%Vw1",
+    "ALLOWED_HOSTS": "caiji.example.edu.cn",
+    "DATABASE_URL": "postgres://caiji:secret@127.0.0.1:5432/caiji",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
+    }
+    clean.update({"CAIJI_DATA_DIR": str(tmp_path), **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_variables(tmp_path):
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION, tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_secret_key_is_required_when_debug_is_off(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = manage("check", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_a_bad_boolean_fails_loudly(tmp_path):
+    result = manage("check", env={**PRODUCTION, "DEBUG": "maybe"}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "DEBUG must be one of" in result.stderr
+
+
+def test_production_settings_come_from_the_environment(tmp_path):
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER,"
+        " s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.ALLOWED_HOSTS)"
+    )
+    result = manage("shell", "-v", "0", "-c", code, env=PRODUCTION, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "redis://127.0.0.1:6379/0",
+        "False",
+        "True",
+        "True",
+        "31536000",
+        "['caiji.example.edu.cn']",
+    ]
+
+
+def test_embedded_default_is_sqlite_wal_inline_tasks_console_mail(tmp_path):
+    code = (
+        "from django.conf import settings as s; from django.db import connection;"
+        "c = connection.cursor(); c.execute('PRAGMA journal_mode'); "
+        "print(c.fetchone()[0], s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND.rsplit('.', 2)[-2], s.MEDIA_ROOT)"
+    )
+    result = manage("shell", "-v", "0", "-c", code, env={"DEBUG": "1"}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    mode, eager, mail, media = result.stdout.split()
+    assert (mode, eager, mail) == ("wal", "True", "console")
+    assert media == str(tmp_path / "files")
+    assert (tmp_path / "caiji.sqlite3").exists()
+
+
+def test_healthz_answers_without_sign_in(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.content == b"ok"
