@@ -19,7 +19,15 @@ def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Comple
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}
+        if k
+        not in {
+            "DEBUG",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "SECRET_KEY",
+            "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     clean.update({"CAIJI_DATA_DIR": str(tmp_path), **env})
     return subprocess.run(
