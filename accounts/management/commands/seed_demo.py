@@ -1,3 +1,5 @@
+import unicodedata
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import translation
@@ -33,21 +35,31 @@ class Command(BaseCommand):
             print_logins(self.stdout)
 
 
+def _pad(text: str, width: int) -> str:
+    """Pad to a display width: a CJK character takes two columns in a terminal."""
+    shown = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - shown, 1)
+
+
 def print_logins(out) -> None:  # type: ignore[no-untyped-def]
     out.write(f"\n演示账号（工号 / 密码均为 {DEMO_PASSWORD}）：")
     for role, people in college_role_holders().items():
         names = "  ".join(f"{p.username} {p.name}" for p in people)
         out.write(f"  {CollegeRole(role).label}：{names}")
-    out.write("  系统管理员    admin")
-    out.write(
-        "\n  单位                数据采集员      审核人                    负责人          二审专人"
-    )
+    out.write(f"  {_pad('系统管理员', 14)}admin（/admin/）")
+    widths = [20, 16, 30, 16, 16]
+    header = ["单位", "数据采集员", "审核人", "负责人", "二审专人"]
+    out.write("\n  " + "".join(_pad(h, w) for h, w in zip(header, widths, strict=True)))
+
+    def fmt(people: list) -> str:  # type: ignore[type-arg]
+        return " ".join(f"{p.username} {p.name}" for p in people) or "—"
+
     for s in unit_staffing_list(Unit.objects.all()):
-
-        def fmt(people):  # type: ignore[no-untyped-def]
-            return " ".join(f"{p.username} {p.name}" for p in people) or "—"
-
-        out.write(
-            f"  {s.unit.name:<10}  {fmt(s.collectors):<14}  {fmt(s.reviewers):<24}  "
-            f"{fmt(s.heads):<14}  {fmt(s.second_reviewers)}"
-        )
+        cells = [
+            s.unit.name,
+            fmt(s.collectors),
+            fmt(s.reviewers),
+            fmt(s.heads),
+            fmt(s.second_reviewers),
+        ]
+        out.write("  " + "".join(_pad(c, w) for c, w in zip(cells, widths, strict=True)).rstrip())
