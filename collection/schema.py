@@ -1,0 +1,230 @@
+"""Plain data shared by the Excel and validation code: no ORM, no request.
+
+A ``TableSchema`` describes one platform table for one cycle (built from a ``TableSpec`` row or
+straight from the catalog file); a ``ParsedSheet`` is an upload read and normalised against a
+schema; a ``Finding`` is one problem, located by Excel row and column.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+CATALOG_FILE = Path(__file__).resolve().parent / "catalog" / "catalog.json"
+RULES_DIR = Path(__file__).resolve().parent / "catalog" / "rules"
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    INT = "int"
+    DECIMAL = "decimal"
+    CODE = "code"
+    DATE = "date"
+    BOOL = "bool"
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # 错误: blocks submission
+    EXPLAIN = "explain"  # 需说明: needs a written explanation
+    HINT = "hint"  # 提示
+
+
+@dataclass(frozen=True)
+class FieldSchema:
+    name: str  # the Chinese header text, exactly as in the platform's template
+    type: FieldType
+    required: bool = False
+    max_len: int | None = None
+    format: str | None = None  # YYYY, YYYY-MM, YYYYMM, YYYY-MM-DD, url, mobile, email
+    codes: tuple[str, ...] = ()
+    code_list: str | None = None
+    help: str = ""
+    multi: bool = False  # several values separated by ";"
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One declarative rule (see docs/rules.md for the kinds and their parameters)."""
+
+    id: str
+    kind: str
+    params: dict[str, Any]
+    message: str
+    severity: Severity = Severity.ERROR
+    source: str = ""  # the catalog rule text it implements
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    code: str  # 表5-1-1
+    name: str  # 开课情况
+    sheet_name: str
+    fields: tuple[FieldSchema, ...]
+    row_mode: str = "list"  # "list" or "single"
+    time_type: str | None = None  # 时点 / 学年 / 自然年
+    category: str = ""
+    key_fields: tuple[str, ...] = ()
+    rules: tuple[RuleSpec, ...] = ()
+    is_base_table: bool = False
+    may_be_empty: bool = False
+    depends_on: tuple[str, ...] = ()
+    spec_version: int = 1
+
+    @property
+    def headers(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> FieldSchema:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class CycleDates:
+    """The dates a cycle's rules compare against (regulation: 时点, 学年, 自然年)."""
+
+    year: int  # 填报年度, e.g. 2026
+    snapshot: date  # 时点, default 9月30日 of ``year``
+    academic_start: date  # 学年: previous 9/1
+    academic_end: date  # ... to 8/31 of ``year``
+    natural_start: date  # 自然年: previous calendar year
+    natural_end: date
+
+    @classmethod
+    def for_year(cls, year: int) -> CycleDates:
+        return cls(
+            year=year,
+            snapshot=date(year, 9, 30),
+            academic_start=date(year - 1, 9, 1),
+            academic_end=date(year, 8, 31),
+            natural_start=date(year - 1, 1, 1),
+            natural_end=date(year - 1, 12, 31),
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    message: str  # Chinese, says what is wrong and how to fix it
+    row: int | None = None  # Excel row number in the uploaded file; None for the whole sheet
+    column: str | None = None  # header text
+    column_letter: str | None = None  # where that column is in the uploaded file
+    value: str | None = None
+    rule: str = ""  # rule id, e.g. "required", "code", "表2-1#0"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "column_letter": self.column_letter,
+            "severity": self.severity.value,
+            "value": self.value,
+            "message": self.message,
+            "rule": self.rule,
+        }
+
+
+@dataclass
+class ParsedSheet:
+    """An upload read against a schema. ``rows[i][j]`` is the normalised text of field j
+    (schema order) in data row i; "" is an empty cell. ``row_numbers[i]`` is its Excel row."""
+
+    schema: TableSchema
+    rows: list[list[str]]
+    row_numbers: list[int]
+    column_letters: dict[str, str] = field(default_factory=dict)  # field name -> letter
+    findings: list[Finding] = field(default_factory=list)  # structural (columns, template)
+    sheet_name: str = ""
+    header_row: int = 1
+
+    def column(self, name: str) -> list[str]:
+        index = self.schema.headers.index(name)
+        return [row[index] for row in self.rows]
+
+
+class RejectedFile(Exception):
+    """The file cannot be read at all; the message (Chinese) says why and what to do.
+    Nothing from it may be stored as accepted."""
+
+
+def _field_from_json(raw: dict[str, Any]) -> FieldSchema:
+    return FieldSchema(
+        name=raw["name"],
+        type=FieldType(raw["type"]),
+        required=raw.get("required", False),
+        max_len=raw.get("max_len"),
+        format=raw.get("format"),
+        codes=tuple(raw.get("codes") or ()),
+        code_list=raw.get("code_list"),
+        help=raw.get("help", ""),
+        multi=raw.get("multi", False),
+    )
+
+
+def _rules_by_table() -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    if RULES_DIR.exists():
+        for path in sorted(RULES_DIR.glob("*.json")):
+            for entry in json.loads(path.read_text(encoding="utf-8")):
+                found.setdefault(entry["table"], []).append(entry)
+    return found
+
+
+def rule_specs(entries: list[dict[str, Any]]) -> tuple[list[RuleSpec], tuple[str, ...]]:
+    """Turn rule-mapping entries into RuleSpecs; also return the table's key (first unique rule)."""
+    specs: list[RuleSpec] = []
+    key: tuple[str, ...] = ()
+    for entry in entries:
+        if entry.get("status") != "implemented":
+            continue
+        for n, rule in enumerate(entry.get("rules", [])):
+            params = {k: v for k, v in rule.items() if k not in {"kind", "message", "severity"}}
+            if rule["kind"] == "unique" and not key:
+                key = tuple(rule["fields"])
+            specs.append(
+                RuleSpec(
+                    id=f"{entry['table']}#{entry['index']}" + (f".{n}" if n else ""),
+                    kind=rule["kind"],
+                    params=params,
+                    message=rule.get("message") or entry.get("message", ""),
+                    severity=Severity(rule.get("severity", "error")),
+                    source=entry.get("catalog_rule", ""),
+                )
+            )
+    return specs, key
+
+
+@cache
+def catalog() -> dict[str, Any]:
+    return json.loads(CATALOG_FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@cache
+def catalog_schemas() -> dict[str, TableSchema]:
+    """Every catalog table as a TableSchema, keyed by code (表1-1 …), in catalog order."""
+    rules = _rules_by_table()
+    found = {}
+    for table in catalog()["tables"]:
+        specs, key = rule_specs(rules.get(table["code"], []))
+        found[table["code"]] = TableSchema(
+            code=table["code"],
+            name=table["name"],
+            sheet_name=table["sheet_name"],
+            fields=tuple(_field_from_json(f) for f in table["fields"]),
+            row_mode=table["row_mode"] or "list",
+            time_type=table["time_type"],
+            category=table["category"],
+            key_fields=key,
+            rules=tuple(specs),
+            is_base_table=table["is_base_table"],
+            may_be_empty=table["may_be_empty"],
+            depends_on=tuple(table["depends_on"]),
+        )
+    return found
