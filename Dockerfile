@@ -1,14 +1,15 @@
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/opt/venv PATH="/opt/venv/bin:$PATH" \
-    CAIJI_DATA_DIR=/data
+    CAIJI_DATA_DIR=/data CAIJI_STATIC_ROOT=/app/staticfiles
 RUN apt-get update && apt-get install -y --no-install-recommends gettext \
     && rm -rf /var/lib/apt/lists/* && pip install --no-cache-dir uv==0.13.8
 WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY . .
-RUN DEBUG=1 python manage.py collectstatic --noinput -v0 \
+# Collect with production storage (DEBUG off) so the manifest whitenoise needs is written.
+RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput -v0 \
     && useradd --system --uid 1000 caiji && mkdir -p /data && chown caiji /data
 USER caiji
 EXPOSE 8000

@@ -1,20 +1,33 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
-from guardian.admin import GuardedModelAdmin
 
 from accounts.models import Event, Unit, User
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Units, people and roles change only through the office pages, which audit every change
+    and enforce the role rules; the admin shows them read-only."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Unit)
-class UnitAdmin(GuardedModelAdmin):
+class UnitAdmin(ViewOnlyAdmin):
     list_display = ["code", "name", "kind", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["code", "name"]
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ViewOnlyAdmin, BaseUserAdmin):
     list_display = ["username", "name", "unit", "is_active"]
     list_filter = ["is_active", "unit"]
     search_fields = ["username", "name"]

@@ -41,12 +41,25 @@ def event_record(
     )
 
 
+def client_ip(request: Any) -> str | None:
+    """The client's address; behind CAIJI_PROXY_COUNT trusted proxies, from X-Forwarded-For."""
+    from django.conf import settings
+
+    proxies = getattr(settings, "CAIJI_PROXY_COUNT", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
 class AuditContextMiddleware:
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
 
     def __call__(self, request: Any) -> Any:
-        token = current_ip.set(request.META.get("REMOTE_ADDR") or None)
+        token = current_ip.set(client_ip(request))
         try:
             return self.get_response(request)
         finally:

@@ -41,6 +41,18 @@ class SignInForm(AuthenticationForm):
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip()
 
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        # The default backend refuses inactive people like wrong passwords; tell them the truth
+        # when the password was right, so they ask the office instead of retrying.
+        person = User.objects.filter(username=self.cleaned_data.get("username")).first()
+        if (
+            person is not None
+            and not person.is_active
+            and person.check_password(self.cleaned_data.get("password") or "")
+        ):
+            return forms.ValidationError(self.error_messages["inactive"], code="inactive")
+        return super().get_invalid_login_error()
+
 
 class OwnPasswordChangeForm(StyledForm, PasswordChangeForm):
     pass

@@ -228,10 +228,10 @@ class PersonResource(resources.ModelResource):
         clean_model_instances = True
         skip_unchanged = False
 
-    def __init__(self, *, actor: User | None = None, initial_password: str = "") -> None:
+    def __init__(self, *, actor: User | None = None, password_hash: str = "") -> None:
         super().__init__()
         self.actor = actor
-        self.initial_password = initial_password
+        self.password_hash = password_hash
         self._roles_by_user: dict[int, list[tuple[str, UnitRole]]] | None = None
 
     # Export
@@ -276,7 +276,7 @@ class PersonResource(resources.ModelResource):
             instance.set_unusable_password()  # the real one is set by person_create
         if instance.username in self.duplicates:
             errors["username"] = [_("This staff ID appears more than once in the file.")]
-        if instance._state.adding and not self.initial_password:
+        if instance._state.adding and not self.password_hash:
             errors["password"] = [
                 _("A new person needs an initial password: fill it in the upload form.")
             ]
@@ -314,7 +314,8 @@ class PersonResource(resources.ModelResource):
             saved = services.person_create(
                 actor=self.actor,
                 username=instance.username,
-                password=self.initial_password,
+                password=None,
+                password_hash=self.password_hash,
                 is_active=instance.is_active,
                 **details,
             )

@@ -5,12 +5,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 from guardian.shortcuts import get_objects_for_user
 
-from accounts.models import Unit, User
+from accounts.models import Event, Unit, User
 from accounts.roles import (
     CODENAME_TO_UNIT_ROLE,
     MIN_SOURCE_REVIEWERS,
@@ -52,6 +52,13 @@ class UnitStaffing:
         found = []
         if not self.collectors:
             found.append(_("No data collector: assign one so that the unit can upload data."))
+        elif len(self.collectors) > 1:
+            found.append(
+                _(
+                    "%(count)s data collectors: the regulation asks for one stable collector per unit."
+                )
+                % {"count": len(self.collectors)}
+            )
         if len(self.reviewers) < MIN_SOURCE_REVIEWERS:
             found.append(
                 _(
@@ -116,6 +123,24 @@ def unit_roles_by_user(users: QuerySet[User]) -> dict[int, list[tuple[str, UnitR
         if code is not None:
             found[g.user_id].append((code, CODENAME_TO_UNIT_ROLE[g.permission.codename]))
     return found
+
+
+def role_held(*, user: User, role: UnitRole | CollegeRole, unit: Unit | None = None) -> bool:
+    if isinstance(role, UnitRole):
+        return UserObjectPermission.objects.filter(
+            user=user, permission__codename=role.codename, object_pk=str(unit.pk if unit else "")
+        ).exists()
+    return user.groups.filter(name=role.group_name).exists()
+
+
+def events_for_unit(unit: Unit, limit: int = 20) -> QuerySet[Event]:
+    return Event.objects.filter(unit=unit).select_related("actor")[:limit]
+
+
+def events_for_object(obj: Model, limit: int = 30) -> QuerySet[Event]:
+    return Event.objects.filter(
+        object_type=obj._meta.label_lower, object_id=str(obj.pk)
+    ).select_related("actor", "unit")[:limit]
 
 
 def college_roles_of_user(user: User) -> list[CollegeRole]:

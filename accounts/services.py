@@ -13,7 +13,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from accounts.audit import event_record
 from accounts.models import Unit, User
 from accounts.roles import CollegeRole, UnitRole
-from accounts.selectors import is_office
+from accounts.selectors import is_office, role_held
 
 
 def _require_office(actor: User | None) -> None:
@@ -21,16 +21,6 @@ def _require_office(actor: User | None) -> None:
         raise PermissionDenied(
             _("Only the office of the leading group may manage units, people and roles.")
         )
-
-
-def role_held(*, user: User, role: UnitRole | CollegeRole, unit: Unit | None = None) -> bool:
-    if isinstance(role, UnitRole):
-        from guardian.models import UserObjectPermission
-
-        return UserObjectPermission.objects.filter(
-            user=user, permission__codename=role.codename, object_pk=str(unit.pk if unit else "")
-        ).exists()
-    return user.groups.filter(name=role.group_name).exists()
 
 
 def _check_role_target(role: UnitRole | CollegeRole, unit: Unit | None) -> None:
@@ -159,7 +149,18 @@ def unit_update(
     unit.full_clean()
     unit.save()
     event_record(actor=actor, action="unit.update", obj=unit, unit=unit, data={"changed": changed})
+    if "active" in changed and not active:
+        _revoke_unit_roles(actor=actor, unit=unit)
     return unit
+
+
+def _revoke_unit_roles(*, actor: User | None, unit: Unit) -> None:
+    """An inactive unit holds no roles (the same rule as for people)."""
+    from accounts.selectors import unit_staffing
+
+    for role, people in unit_staffing(unit).rows:
+        for person in people:
+            role_revoke(actor=actor, user=person, role=role, unit=unit)
 
 
 @transaction.atomic
@@ -170,6 +171,7 @@ def person_create(
     name: str,
     unit: Unit | None,
     password: str | None,
+    password_hash: str | None = None,
     phone: str = "",
     email: str = "",
     must_change_password: bool = True,
@@ -188,7 +190,11 @@ def person_create(
         must_change_password=must_change_password,
         is_active=is_active,
     )
-    if password is None:
+    if password_hash is not None:
+        person.password = (
+            password_hash  # already hashed, e.g. kept between import preview and confirm
+        )
+    elif password is None:
         person.set_unusable_password()
     else:
         person.set_password(password)
@@ -258,3 +264,36 @@ def person_set_password(
         unit=person.unit,
         data={"reset_by_office": actor is not None and actor.pk != person.pk},
     )
+
+
+@transaction.atomic
+def person_unlock(*, actor: User | None, person: User) -> int:
+    """Lift a sign-in lock (django-axes) before it expires. Returns the failures cleared."""
+    from axes.utils import reset
+
+    _require_office(actor)
+    cleared = reset(username=person.username)
+    event_record(
+        actor=actor,
+        action="person.unlock",
+        obj=person,
+        unit=person.unit,
+        data={"failures_cleared": cleared},
+    )
+    return cleared
+
+
+@transaction.atomic
+def sheet_import_record(
+    *, actor: User | None, kind: str, sha256: str, filename: str, totals: dict[str, int]
+) -> None:
+    """Audit one confirmed import of the units or people sheet (the rows are audited too)."""
+    _require_office(actor)
+    if actor is not None:
+        event_record(
+            actor=actor,
+            action=f"import.{kind}",
+            obj=actor,
+            content_hash=sha256,
+            data={"file": filename, "totals": totals},
+        )

@@ -26,6 +26,7 @@ urlpatterns = [
         office.person_password_reset,
         name="person_password_reset",
     ),
+    path("office/people/<int:pk>/unlock/", office.person_unlock, name="person_unlock"),
     path("office/roles/", office.role_overview, name="role_overview"),
     path("office/import/<str:kind>/", io.sheet_import, name="sheet_import"),
     path("office/import/<str:kind>/confirm/", io.sheet_import_confirm, name="sheet_import_confirm"),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.hashers import make_password
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from import_export.results import Result
 
+from accounts import services
 from accounts.access import office_required
-from accounts.audit import event_record
 from accounts.forms import ImportUploadForm
 from accounts.importing import ImportFileError, read_sheet
 from accounts.resources import PersonResource, UnitResource
@@ -50,9 +51,9 @@ def _kind(key: str) -> SheetKind:
     return KINDS[key]
 
 
-def _resource(kind: SheetKind, request: HttpRequest, password: str = "") -> Any:
+def _resource(kind: SheetKind, request: HttpRequest, password_hash: str = "") -> Any:
     if kind.key == "people":
-        return PersonResource(actor=request.user, initial_password=password)  # type: ignore[arg-type]
+        return PersonResource(actor=request.user, password_hash=password_hash)  # type: ignore[arg-type]
     return UnitResource(actor=request.user)  # type: ignore[arg-type]
 
 
@@ -81,10 +82,10 @@ def _problems(result: Result, resource: Any, dataset: Any) -> list[RowProblem]:
 
 
 def _run(
-    kind: SheetKind, request: HttpRequest, content: bytes, password: str, dry_run: bool
+    kind: SheetKind, request: HttpRequest, content: bytes, password_hash: str, dry_run: bool
 ) -> tuple[Any, Any, Any]:
     dataset = read_sheet(content, required_header=kind.key_header)
-    resource = _resource(kind, request, password)
+    resource = _resource(kind, request, password_hash)
     result = resource.import_data(
         dataset,
         dry_run=dry_run,
@@ -115,8 +116,10 @@ def sheet_import(request: HttpRequest, kind: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         content = form.cleaned_data["file"]
         password = form.cleaned_data.get("initial_password", "")
+        # Only the hash is kept between preview and confirmation, never the password itself.
+        password_hash = make_password(password) if password else ""
         try:
-            dataset, resource, result = _run(sheet, request, content, password, dry_run=True)
+            dataset, resource, result = _run(sheet, request, content, password_hash, dry_run=True)
         except ImportFileError as exc:
             form.add_error("file", str(exc))
             return render(request, "office/import.html", context, status=422)
@@ -124,7 +127,7 @@ def sheet_import(request: HttpRequest, kind: str) -> HttpResponse:
         token = _store(content)
         request.session[f"import-{token}"] = {
             "kind": sheet.key,
-            "password": password,
+            "password_hash": password_hash,
             "sha256": hashlib.sha256(content).hexdigest(),
             "name": request.FILES["file"].name,
         }
@@ -152,8 +155,9 @@ def sheet_import_confirm(request: HttpRequest, kind: str) -> HttpResponse:
         messages.error(request, _("This preview has expired. Upload the file again."))
         return redirect("accounts:sheet_import", kind=sheet.key)
     _dataset, _resource_obj, result = _run(
-        sheet, request, path.read_bytes(), stored["password"], dry_run=False
+        sheet, request, path.read_bytes(), stored["password_hash"], dry_run=False
     )
+    path.unlink(missing_ok=True)
     if result.has_errors() or result.has_validation_errors():
         messages.error(
             request,
@@ -162,12 +166,12 @@ def sheet_import_confirm(request: HttpRequest, kind: str) -> HttpResponse:
             ),
         )
         return redirect("accounts:sheet_import", kind=sheet.key)
-    event_record(
-        actor=request.user,
-        action=f"import.{sheet.key}",
-        obj=request.user,  # type: ignore[arg-type]
-        content_hash=stored["sha256"],
-        data={"file": stored["name"], "totals": dict(result.totals)},
+    services.sheet_import_record(
+        actor=request.user,  # type: ignore[arg-type]
+        kind=sheet.key,
+        sha256=stored["sha256"],
+        filename=stored["name"],
+        totals=dict(result.totals),
     )
     messages.success(
         request,

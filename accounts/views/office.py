@@ -1,5 +1,6 @@
 """The office's pages for units, people and roles."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -20,7 +21,7 @@ from accounts.forms import (
     UnitForm,
     UnitRoleAssignForm,
 )
-from accounts.models import Event, Unit, User
+from accounts.models import Unit, User
 from accounts.roles import CollegeRole, UnitRole
 
 
@@ -89,7 +90,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "staffing": selectors.unit_staffing(unit),
             "form": form,
             "members": unit.members.order_by("username"),
-            "events": Event.objects.filter(unit=unit).select_related("actor")[:20],
+            "events": selectors.events_for_unit(unit),
         },
     )
 
@@ -195,9 +196,8 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "unit_role_form": PersonUnitRoleAssignForm(initial={"unit": person.unit_id}),
             "college_role_form": CollegeRoleForm(),
             "password_form": PasswordResetByOfficeForm(),
-            "events": Event.objects.filter(
-                object_type="accounts.user", object_id=str(person.pk)
-            ).select_related("actor", "unit")[:30],
+            "events": selectors.events_for_object(person),
+            "locked": is_locked(person),
         },
         status=422 if form.errors else 200,
     )
@@ -267,3 +267,19 @@ def role_overview(request: HttpRequest) -> HttpResponse:
             "college": selectors.college_role_holders(),
         },
     )
+
+
+def is_locked(person: User) -> bool:
+    from axes.models import AccessAttempt
+
+    return AccessAttempt.objects.filter(
+        username=person.username, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+    ).exists()
+
+
+@require_POST
+def person_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_office(request.user, pk)  # type: ignore[arg-type]
+    services.person_unlock(actor=request.user, person=person)  # type: ignore[arg-type]
+    messages.success(request, _("%(person)s can sign in again.") % {"person": person})
+    return redirect("accounts:person_detail", pk=person.pk)

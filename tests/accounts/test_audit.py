@@ -51,3 +51,20 @@ def test_admin_shows_events_read_only(admin_client, event):
         == 403
     )
     assert Event.objects.filter(pk=event.pk).exists()
+
+
+def test_admin_cannot_change_people_or_units(admin_client, people, units):
+    zhang = people["zhang"]
+    response = admin_client.post(
+        f"/admin/accounts/user/{zhang.pk}/change/", {"username": "x", "name": "y"}
+    )
+    assert response.status_code == 403
+    assert (
+        admin_client.get(f"/admin/accounts/unit/{units['pharmacy'].pk}/change/").status_code == 200
+    )
+    assert (
+        admin_client.post(
+            f"/admin/accounts/unit/{units['pharmacy'].pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )

@@ -257,3 +257,17 @@ def test_an_expired_preview_imports_nothing(client_for, units):
         follow=True,
     )
     assert "过期" in response.content.decode()
+
+
+def test_the_initial_password_is_never_kept_in_plain_text(client_for, units):
+    client = client_for("xia")
+    response = upload(
+        client,
+        "people",
+        xlsx([PEOPLE_HEADER, ["300011", "辛", "2003", "", "", "", "是", "", ""]]),
+        password="Start-2026-pw",
+    )
+    stored = client.session[f"import-{response.context['token']}"]
+    assert "Start-2026-pw" not in str(stored)
+    confirm(client, "people", response)
+    assert User.objects.get(username="300011").check_password("Start-2026-pw")

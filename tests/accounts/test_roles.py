@@ -130,3 +130,24 @@ def test_staffing_warnings(people, units):
         actor=None, user=people["wang"], role=UnitRole.SOURCE_REVIEWER, unit=units["pharmacy"]
     )
     assert len(unit_staffing(units["pharmacy"]).warnings) == 1
+
+
+def test_deactivating_a_unit_takes_away_its_roles(people, units):
+    xia, pharmacy = people["xia"], units["pharmacy"]
+    services.unit_update(
+        actor=xia,
+        unit=pharmacy,
+        code=pharmacy.code,
+        name=pharmacy.name,
+        kind=pharmacy.kind,
+        active=False,
+    )
+    assert unit_staffing(pharmacy).rows == [(role, []) for role in UnitRole]
+    assert Event.objects.filter(action="role.revoke", unit=pharmacy).count() == 4
+
+
+def test_two_collectors_get_a_warning(people, units):
+    services.role_assign(
+        actor=None, user=people["li"], role=UnitRole.COLLECTOR, unit=units["pharmacy"]
+    )
+    assert any("2" in w for w in unit_staffing(units["pharmacy"]).warnings)

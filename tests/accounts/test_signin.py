@@ -103,3 +103,43 @@ def test_english_can_be_chosen(client_for):
     page = client.get("/").content.decode()
     assert "My work" in page
     assert 'lang="en"' in page
+
+
+def test_an_inactive_person_is_told_to_ask_the_office(client, people):
+    zhao = people["zhao"]
+    services.person_update(actor=None, person=zhao, name=zhao.name, unit=zhao.unit, is_active=False)
+    response = client.post("/accounts/login/", {"username": "200201", "password": PASSWORD})
+    assert "停用" in response.content.decode()
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_the_office_unlocks_a_locked_account(client, client_for, people):
+    for _ in range(5):
+        client.post("/accounts/login/", {"username": "200301", "password": "wrong"})
+    office = client_for("xia")
+    page = office.get(reverse("accounts:person_detail", args=[people["zhang"].pk])).content.decode()
+    assert 'data-testid="locked"' in page
+    office.post(reverse("accounts:person_unlock", args=[people["zhang"].pk]))
+    office.post("/accounts/logout/")
+    response = client.post("/accounts/login/", {"username": "200301", "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def test_audit_records_the_client_address_behind_a_proxy(client_for, people, units, settings):
+    from accounts.models import Event
+    from accounts.roles import UnitRole
+
+    settings.CAIJI_PROXY_COUNT = 1
+    client = client_for("xia")
+    client.post(
+        reverse("accounts:unit_role_assign", args=[units["nursing"].pk]),
+        {"user": people["zhao"].pk, "role": UnitRole.HEAD},
+        HTTP_X_FORWARDED_FOR="10.8.0.7, 172.16.0.2",
+        REMOTE_ADDR="127.0.0.1",
+    )
+    assert (
+        Event.objects.get(
+            action="role.assign", unit=units["nursing"], actor=people["xia"]
+        ).ip_address
+        == "172.16.0.2"
+    )
