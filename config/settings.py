@@ -222,3 +222,10 @@ LOGGING = {
 # axes.W006 asks to lock by address too; a college's staff share one NAT address, so locking by
 # address would lock everybody out after five typos. Accounts are locked by 工号 instead.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Uploads of filled templates: refused beyond these limits, with a clear message.
+CAIJI_UPLOAD_MAX_BYTES = env_int("CAIJI_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+CAIJI_UPLOAD_MAX_ROWS = env_int("CAIJI_UPLOAD_MAX_ROWS", 200_000)
+CAIJI_UPLOAD_MAX_COLUMNS = env_int("CAIJI_UPLOAD_MAX_COLUMNS", 200)
+CAIJI_UPLOAD_MAX_UNCOMPRESSED = env_int("CAIJI_UPLOAD_MAX_UNCOMPRESSED", 1024 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -51,12 +51,18 @@ def field(raw: dict, code_lists: dict) -> dict:
 def table_1_1(table: dict) -> list[dict]:
     """表1-1 follows the 2021 structure (校区 and 办学指导思想 merged in), with the 2019 details."""
     old = {f["name"]: f for f in table["fields"]}
-    renamed = {"填报人-姓名": "姓名", "填报人-联系电话": "联系电话", "填报人-联系电子邮箱": "联系电子邮箱"}
+    renamed = {
+        "填报人-姓名": "姓名",
+        "填报人-联系电话": "联系电话",
+        "填报人-联系电子邮箱": "联系电子邮箱",
+    }
     merged = []
     for f in table["fields_2021_structure"]:
         base = dict(old.get(renamed.get(f["name"], f["name"]), {}))
         base.update({k: v for k, v in f.items() if k != "note"})
-        base.setdefault("max_len", 500 if "地址" in f["name"] or "办学指导思想" in f["name"] else 100)
+        base.setdefault(
+            "max_len", 500 if "地址" in f["name"] or "办学指导思想" in f["name"] else 100
+        )
         merged.append(base)
     return merged
 
@@ -69,24 +75,31 @@ def build(source: Path) -> dict:
         if not table["fields"] or "(" in table["code"]:
             continue  # GK-* has no known fields; 1-2/1-9 of 2019 were merged into 1-1
         raw_fields = table_1_1(table) if table["code"] == "表1-1" else table["fields"]
-        tables.append({
-            "code": table["code"],
-            "code_2019": table["code_2019"],
-            "name": table["name"],
-            "sheet_name": sheet_name(table["code"], table["name"]),
-            "category": table["category"],
-            "time_type": table["time_type"],
-            "row_mode": table["row_mode"],
-            "is_base_table": table["is_base_table"],
-            "may_be_empty": table.get("table_may_be_empty", False),
-            "depends_on": table["depends_on"],
-            "responsible_hint": table["responsible_hint"],
-            "fields": [field(f, code_lists) for f in raw_fields],
-            "catalog_rules": [
-                {"index": i, "type": r["type"], "rule": r["rule"].strip(), "message": r["message"].strip()}
-                for i, r in enumerate(table["validation_rules"])
-            ],
-        })
+        tables.append(
+            {
+                "code": table["code"],
+                "code_2019": table["code_2019"],
+                "name": table["name"],
+                "sheet_name": sheet_name(table["code"], table["name"]),
+                "category": table["category"],
+                "time_type": table["time_type"],
+                "row_mode": table["row_mode"],
+                "is_base_table": table["is_base_table"],
+                "may_be_empty": table.get("table_may_be_empty", False),
+                "depends_on": table["depends_on"],
+                "responsible_hint": table["responsible_hint"],
+                "fields": [field(f, code_lists) for f in raw_fields],
+                "catalog_rules": [
+                    {
+                        "index": i,
+                        "type": r["type"],
+                        "rule": r["rule"].strip(),
+                        "message": r["message"].strip(),
+                    }
+                    for i, r in enumerate(table["validation_rules"])
+                ],
+            }
+        )
     return {
         "provenance": (
             "Built by scripts/build_catalog.py from the project's research catalog. Field-level facts "
@@ -104,5 +117,7 @@ def build(source: Path) -> dict:
 
 if __name__ == "__main__":
     source = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SOURCE
-    OUTPUT.write_text(json.dumps(build(source), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    OUTPUT.write_text(
+        json.dumps(build(source), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     print(f"wrote {OUTPUT}")

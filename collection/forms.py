@@ -1,0 +1,80 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import StyledForm
+from collection.models import Cycle, FieldSpec
+
+
+class CycleCreateForm(StyledForm, forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    previous = forms.ModelChoiceField(
+        label=_("Copy from"),
+        queryset=Cycle.objects.all(),
+        required=False,
+        empty_label=_("The project catalog (first cycle)"),
+        help_text=_("A new year normally starts from last year's tables, which you then adjust."),
+    )
+
+
+class CycleDatesForm(StyledForm, forms.ModelForm):
+    class Meta:
+        model = Cycle
+        fields = [
+            "snapshot_date",
+            "academic_start",
+            "academic_end",
+            "natural_start",
+            "natural_end",
+            "deployment_deadline",
+            "collection_deadline",
+            "review_deadline",
+        ]
+        widgets = {
+            name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d") for name in fields
+        }
+
+
+class FieldSpecForm(StyledForm, forms.ModelForm):
+    codes = forms.CharField(
+        label=_("Allowed values"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One value per line; empty means any value."),
+    )
+
+    class Meta:
+        model = FieldSpec
+        fields = ["required", "max_len", "format", "multi", "help"]
+        widgets = {
+            "help": forms.Textarea(attrs={"rows": 3}),
+            "format": forms.Select(
+                choices=[("", "—")]
+                + [
+                    (f, f)
+                    for f in ("YYYY", "YYYY-MM", "YYYYMM", "YYYY-MM-DD", "url", "mobile", "email")
+                ]
+            ),
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        if instance and instance.code_list_id:
+            self.fields["codes"].initial = "\n".join(instance.code_list.values)
+
+    def clean_codes(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["codes"].splitlines()]
+        return list(dict.fromkeys(line for line in lines if line))
+
+
+class TemplateUploadForm(StyledForm, forms.Form):
+    file = forms.FileField(label=_("The platform's blank template (.xls or .xlsx)"))
+
+
+class CheckForm(StyledForm, forms.Form):
+    table = forms.ChoiceField(label=_("Table"))
+    file = forms.FileField(label=_("Filled template (.xlsx, .xls or .csv)"))
+
+    def __init__(self, *args: object, tables: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["table"].choices = tables

@@ -1,0 +1,219 @@
+"""Cycles and the platform's tables as data (TableSpec, FieldSpec, CodeList), and uploads."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from collection.schema import CycleDates, FieldType
+
+
+class CycleStatus(models.TextChoices):
+    PREPARING = "preparing", _("Preparing")
+    DEPLOYMENT = "deployment", _("Deployment")
+    COLLECTING = "collecting", _("Collection and merging")
+    REVIEWING = "reviewing", _("Review and upload")
+    DONE = "done", _("Done")
+
+
+class Cycle(models.Model):
+    """One year's collection (年度采集)."""
+
+    year = models.PositiveIntegerField(_("year"), unique=True)
+    snapshot_date = models.DateField(_("statistics date (时点)"))
+    academic_start = models.DateField(_("academic year from"))
+    academic_end = models.DateField(_("academic year to"))
+    natural_start = models.DateField(_("natural year from"))
+    natural_end = models.DateField(_("natural year to"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=CycleStatus.choices, default=CycleStatus.PREPARING
+    )
+    previous = models.ForeignKey(
+        "self",
+        verbose_name=_("previous cycle"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    deployment_deadline = models.DateField(_("deployment ends"), null=True, blank=True)
+    collection_deadline = models.DateField(_("collection and merging ends"), null=True, blank=True)
+    review_deadline = models.DateField(_("review and upload ends"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("collection cycle")
+        verbose_name_plural = _("collection cycles")
+
+    def __str__(self) -> str:
+        return f"{self.year}年度采集"
+
+    @classmethod
+    def default_dates(cls, year: int) -> dict[str, date]:
+        dates = CycleDates.for_year(year)
+        return {
+            "snapshot_date": dates.snapshot,
+            "academic_start": dates.academic_start,
+            "academic_end": dates.academic_end,
+            "natural_start": dates.natural_start,
+            "natural_end": dates.natural_end,
+        }
+
+    def dates(self) -> CycleDates:
+        return CycleDates(
+            year=self.year,
+            snapshot=self.snapshot_date,
+            academic_start=self.academic_start,
+            academic_end=self.academic_end,
+            natural_start=self.natural_start,
+            natural_end=self.natural_end,
+        )
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == CycleStatus.DONE
+
+
+class CodeList(models.Model):
+    """Allowed values of a field (代码表), per cycle."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="code_lists")
+    name = models.CharField(_("name"), max_length=200)
+    values = models.JSONField(_("values"), default=list)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "name"], name="codelist_unique_name")
+        ]
+        verbose_name = _("code list")
+        verbose_name_plural = _("code lists")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TableSpec(models.Model):
+    """One platform table in one cycle (数据表)."""
+
+    class RowMode(models.TextChoices):
+        LIST = "list", _("List of records")
+        SINGLE = "single", _("Single record")
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="tables")
+    code = models.CharField(_("table code"), max_length=30)
+    name = models.CharField(_("table name"), max_length=200)
+    sheet_name = models.CharField(_("sheet name"), max_length=31)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    time_type = models.CharField(_("time type"), max_length=10, blank=True)
+    row_mode = models.CharField(_("row mode"), max_length=10, choices=RowMode.choices)
+    is_base_table = models.BooleanField(_("base table"), default=False)
+    may_be_empty = models.BooleanField(_("may be empty"), default=False)
+    depends_on = models.JSONField(_("depends on"), default=list, blank=True)
+    responsible_hint = models.CharField(_("usual responsible unit"), max_length=300, blank=True)
+    rules = models.JSONField(_("rules"), default=list, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    spec_version = models.PositiveIntegerField(_("spec version"), default=1)
+
+    class Meta:
+        ordering = ["cycle", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "code"], name="tablespec_unique_code")
+        ]
+        verbose_name = _("table spec")
+        verbose_name_plural = _("table specs")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class FieldSpec(models.Model):
+    """One column of a table (字段), in template order."""
+
+    table = models.ForeignKey(TableSpec, on_delete=models.CASCADE, related_name="fields")
+    position = models.PositiveIntegerField(_("position"))
+    name = models.CharField(_("header"), max_length=200)
+    type = models.CharField(
+        _("type"), max_length=10, choices=[(t.value, t.value) for t in FieldType]
+    )
+    required = models.BooleanField(_("required"), default=False)
+    max_len = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
+    format = models.CharField(_("format"), max_length=20, blank=True)
+    code_list = models.ForeignKey(
+        CodeList, verbose_name=_("code list"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    help = models.TextField(_("help text (指标解释)"), blank=True)
+    multi = models.BooleanField(_("several values separated by ;"), default=False)
+
+    class Meta:
+        ordering = ["table", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["table", "name"], name="fieldspec_unique_name")
+        ]
+        verbose_name = _("field spec")
+        verbose_name_plural = _("field specs")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def upload_path(instance: Upload, filename: str) -> str:
+    return f"uploads/{instance.uploaded_at:%Y/%m}/{instance.sha256}"
+
+
+class Upload(models.Model):
+    """One uploaded file, kept as it came (never edited), with what was read from it.
+
+    Parsed rows are stored as one compressed JSON blob so that merge, comparison and export
+    never re-read the Excel file.
+    """
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", _("Read")
+        REJECTED = "rejected", _("Refused")
+
+    class Purpose(models.TextChoices):
+        CHECK = "check", _("Check only")
+        CONTRIBUTION = "contribution", _("Contribution")
+
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    table_code = models.CharField(_("table code"), max_length=30)
+    spec_version = models.PositiveIntegerField(default=1)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices, default=Purpose.CHECK)
+    filename = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    file = models.FileField(upload_to=upload_path, max_length=300)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    reason = models.TextField(_("why it was refused"), blank=True)
+    row_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    explain_count = models.PositiveIntegerField(default=0)
+    hint_count = models.PositiveIntegerField(default=0)
+    header_row = models.PositiveIntegerField(default=1)
+    sheet_name = models.CharField(max_length=100, blank=True)
+    rows_blob = models.BinaryField(_("parsed rows"), default=bytes)
+    findings_blob = models.BinaryField(_("findings"), default=bytes)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = _("upload")
+        verbose_name_plural = _("uploads")
+
+    def __str__(self) -> str:
+        return f"{self.table_code} {self.filename}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ValueError("An upload is kept as it came and is never changed.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
