@@ -126,7 +126,8 @@ def workbook(
     sheet_name: str, headers: list[str], rows: list[list[object]], *, title: str | None = None
 ) -> bytes:
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": True})
+    # Shared strings, as Excel and WPS write them (constant_memory would write inline strings).
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
     sheet = book.add_worksheet(sheet_name)
     r = 0
     if title:

@@ -73,7 +73,7 @@ class TemplateUploadForm(StyledForm, forms.Form):
 
 class CheckForm(StyledForm, forms.Form):
     table = forms.ChoiceField(label=_("Table"))
-    file = forms.FileField(label=_("Filled template (.xlsx, .xls or .csv)"))
+    file = forms.FileField(label=_("Filled template (.xlsx, .xls or .csv)"), allow_empty_file=True)
 
     def __init__(self, *args: object, tables: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

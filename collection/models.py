@@ -131,6 +131,16 @@ class TableSpec(models.Model):
         return f"{self.code} {self.name}"
 
 
+TYPE_LABELS = {
+    FieldType.TEXT: _("text"),
+    FieldType.INT: _("whole number"),
+    FieldType.DECIMAL: _("number"),
+    FieldType.CODE: _("code"),
+    FieldType.DATE: _("date"),
+    FieldType.BOOL: _("yes/no"),
+}
+
+
 class FieldSpec(models.Model):
     """One column of a table (字段), in template order."""
 
@@ -159,6 +169,10 @@ class FieldSpec(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def type_label(self) -> str:
+        return str(TYPE_LABELS.get(FieldType(self.type), self.type))
 
 
 def upload_path(instance: Upload, filename: str) -> str:

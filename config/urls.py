@@ -10,6 +10,8 @@ admin.site.site_header = "caiji"
 urlpatterns = [
     path("", home, name="home"),
     path("", include("accounts.urls")),
+    path("", include("collection.urls")),
+    path("", include("review.urls")),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

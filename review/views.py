@@ -1,7 +1,18 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from itertools import groupby
 
-from accounts.selectors import college_roles_of_user, unit_roles_of_user
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.selectors import college_roles_of_user, is_office, unit_roles_of_user
+from collection import selectors
+from collection.access import get_cycle
+from collection.forms import CycleDatesForm
+from collection.services import specs as spec_services
+from review import workflow
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -16,3 +27,53 @@ def home(request: HttpRequest) -> HttpResponse:
             "work_items": [],
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def cycle_detail(request: HttpRequest, year: int) -> HttpResponse:
+    """A cycle: its stage, dates and tables; the office edits dates and moves the stage."""
+    cycle = get_cycle(request.user, year, edit=request.method == "POST")  # type: ignore[arg-type]
+    form = CycleDatesForm(request.POST or None, instance=cycle)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spec_services.cycle_dates_update(
+                actor=request.user, cycle=cycle, values=form.cleaned_data
+            )  # type: ignore[arg-type]
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The dates have been saved."))
+            return redirect("review:cycle_detail", year=cycle.year)
+    tables = list(selectors.table_list(cycle))
+    categories = [(name, list(group)) for name, group in groupby(tables, key=lambda t: t.category)]
+    return render(
+        request,
+        "collection/cycle_detail.html",
+        {
+            "cycle": cycle,
+            "categories": categories,
+            "table_count": len(tables),
+            "form": form,
+            "can_edit": is_office(request.user),  # type: ignore[arg-type]
+            "transitions": workflow.cycle_transitions(cycle, request.user),  # type: ignore[arg-type]
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+def cycle_advance(request: HttpRequest, year: int) -> HttpResponse:
+    cycle = get_cycle(request.user, year, edit=True)  # type: ignore[arg-type]
+    try:
+        cycle = workflow.cycle_advance(
+            actor=request.user, cycle=cycle, reason=request.POST.get("reason", "")
+        )  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("The cycle is now at the stage: %(stage)s.") % {"stage": cycle.get_status_display()},
+        )
+    return redirect("review:cycle_detail", year=year)

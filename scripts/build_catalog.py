@@ -48,6 +48,16 @@ def field(raw: dict, code_lists: dict) -> dict:
     }
 
 
+def _pair_multi(fields: list[dict]) -> list[dict]:
+    """A staff-ID column beside a multi-valued name column (授课教师 / 授课教师工号) holds as many
+    values, separated the same way."""
+    multi = {f["name"] for f in fields if f["multi"]}
+    for f in fields:
+        if f["name"].endswith("工号") and f["name"].removesuffix("工号") in multi:
+            f["multi"] = True
+    return fields
+
+
 def table_1_1(table: dict) -> list[dict]:
     """表1-1 follows the 2021 structure (校区 and 办学指导思想 merged in), with the 2019 details."""
     old = {f["name"]: f for f in table["fields"]}
@@ -88,7 +98,7 @@ def build(source: Path) -> dict:
                 "may_be_empty": table.get("table_may_be_empty", False),
                 "depends_on": table["depends_on"],
                 "responsible_hint": table["responsible_hint"],
-                "fields": [field(f, code_lists) for f in raw_fields],
+                "fields": _pair_multi([field(f, code_lists) for f in raw_fields]),
                 "catalog_rules": [
                     {
                         "index": i,

@@ -9,3 +9,11 @@ register = template.Library()
 def timeuntil_minutes(value: timedelta) -> int:
     """Whole minutes of a duration, rounded up (for "try again in N minutes")."""
     return max(1, -(-int(value.total_seconds()) // 60))
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context: template.Context, number: int) -> str:
+    """The current address with only the page number changed (filters are kept)."""
+    query = context["request"].GET.copy()
+    query["page"] = number
+    return f"?{query.urlencode()}"

@@ -1,0 +1,228 @@
+"""Just enough of the OLE2 compound file format (CFB) and of BIFF8 to check an upload before
+calamine reads it: the names of the streams (an encrypted .xlsx, a macro, a Word file) and the
+extent of every sheet of a .xls workbook (calamine allocates rows × columns cells).
+
+Every loop is bounded by the number of sectors in the file, so a hostile file cannot make it
+spin or allocate more than the file's own size.
+"""
+
+from __future__ import annotations
+
+import struct
+from array import array
+from dataclasses import dataclass, field
+
+SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
+_END_OF_CHAIN = 0xFFFFFFFE
+_MAX_REGULAR = 0xFFFFFFFA
+_STORAGE, _STREAM, _ROOT = 1, 2, 5
+
+
+class OleError(ValueError):
+    """The compound file is damaged."""
+
+
+@dataclass(frozen=True)
+class OleEntry:
+    name: str
+    kind: int  # 1 storage, 2 stream, 5 root
+    start: int
+    size: int
+
+    @property
+    def is_stream(self) -> bool:
+        return self.kind == _STREAM
+
+
+class OleFile:
+    def __init__(self, data: bytes) -> None:
+        if len(data) < 512 or not data.startswith(SIGNATURE):
+            raise OleError("not a compound file")
+        self._data = data
+        shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+        if shift not in (9, 12) or mini_shift != 6:
+            raise OleError("bad sector size")
+        self._size = 1 << shift
+        self._sectors = (len(data) - 1) // self._size  # sectors after the header
+        n_fat, first_dir = struct.unpack_from("<II", data, 0x2C)
+        self._cutoff, first_minifat, n_minifat, first_difat, n_difat = struct.unpack_from(
+            "<IIIII", data, 0x38
+        )
+        self._fat = self._read_fat(n_fat, first_difat, n_difat)
+        self.entries = self._read_directory(first_dir)
+        root = self.entries[0] if self.entries and self.entries[0].kind == _ROOT else None
+        self._mini_stream = b""
+        self._minifat = array("I")
+        if root is not None and root.size and n_minifat:
+            self._mini_stream = self._read_chain(root.start, root.size)
+            self._minifat = _u32_array(self._read_chain(first_minifat, n_minifat * self._size))
+
+    def names(self) -> set[str]:
+        return {entry.name for entry in self.entries}
+
+    def find(self, *names: str) -> OleEntry | None:
+        wanted = {name.lower() for name in names}
+        for entry in self.entries:
+            if entry.is_stream and entry.name.lower() in wanted:
+                return entry
+        return None
+
+    def read(self, entry: OleEntry) -> bytes:
+        if entry.size < self._cutoff and entry.kind == _STREAM:
+            return self._read_mini(entry.start, entry.size)
+        return self._read_chain(entry.start, entry.size)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _sector(self, index: int) -> bytes:
+        if index >= self._sectors:
+            raise OleError("sector out of range")
+        offset = (index + 1) * self._size
+        return self._data[offset : offset + self._size]
+
+    def _read_fat(self, n_fat: int, first_difat: int, n_difat: int) -> array[int]:
+        if n_fat > self._sectors:
+            raise OleError("FAT larger than the file")
+        ids = list(struct.unpack_from("<109I", self._data, 0x4C))
+        sector, seen = first_difat, 0
+        while sector < _MAX_REGULAR and seen <= n_difat and seen <= self._sectors:
+            block = _u32_array(self._sector(sector))
+            ids.extend(block[:-1])
+            sector = block[-1]
+            seen += 1
+        fat = array("I")
+        for index in ids[:n_fat]:
+            fat.extend(_u32_array(self._sector(index)))
+        return fat
+
+    def _chain(self, start: int, fat: array[int], limit: int) -> list[int]:
+        chain: list[int] = []
+        sector = start
+        while sector < _MAX_REGULAR:
+            if len(chain) > limit or sector >= len(fat):
+                raise OleError("broken sector chain")
+            chain.append(sector)
+            sector = fat[sector]
+        return chain
+
+    def _read_chain(self, start: int, size: int) -> bytes:
+        if size > len(self._data):
+            raise OleError("stream larger than the file")
+        chain = self._chain(start, self._fat, self._sectors)
+        data = b"".join(self._sector(index) for index in chain)
+        if len(data) < size:
+            raise OleError("stream shorter than declared")
+        return data[:size]
+
+    def _read_mini(self, start: int, size: int) -> bytes:
+        count = len(self._mini_stream) // 64
+        chain = self._chain(start, self._minifat, count)
+        data = b"".join(self._mini_stream[i * 64 : i * 64 + 64] for i in chain)
+        if len(data) < size:
+            raise OleError("stream shorter than declared")
+        return data[:size]
+
+    def _read_directory(self, first: int) -> list[OleEntry]:
+        chain = self._chain(first, self._fat, self._sectors)
+        raw = b"".join(self._sector(index) for index in chain)
+        entries = []
+        for offset in range(0, len(raw) - 127, 128):
+            name_len, kind = struct.unpack_from("<HB", raw, offset + 64)
+            if kind not in (_STORAGE, _STREAM, _ROOT):
+                continue
+            name = raw[offset : offset + min(name_len, 64)].decode("utf-16-le", "replace")
+            start, size = struct.unpack_from("<IQ", raw, offset + 116)
+            if self._size == 512:
+                size &= 0xFFFFFFFF  # version 3 files leave the high half undefined
+            entries.append(OleEntry(name.rstrip("\x00"), kind, start, size))
+        return entries
+
+
+def _u32_array(data: bytes) -> array[int]:
+    values = array("I")
+    values.frombytes(data[: len(data) // 4 * 4])
+    if values.itemsize != 4:  # pragma: no cover - every platform caiji runs on has 4-byte I
+        raise OleError("unsupported platform")
+    return values
+
+
+# ---------------------------------------------------------------------------------------------
+# BIFF8
+
+
+@dataclass
+class SheetExtent:
+    name: str
+    rows: int = 0  # last used row, 1-based (0: no cell)
+    columns: int = 0  # last used column, 1-based
+    cells: int = 0
+    declared_rows: int = 0  # from the DIMENSIONS record
+    declared_columns: int = 0
+
+
+@dataclass
+class BiffScan:
+    encrypted: bool = False
+    macro_sheets: bool = False
+    sheets: list[SheetExtent] = field(default_factory=list)
+
+
+_BOF, _EOF, _FILEPASS, _DIMENSIONS, _BOUNDSHEET = 0x0809, 0x000A, 0x002F, 0x0200, 0x0085
+_CELLS = frozenset({0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x0406})
+_MULTI_CELLS = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK: first column … last column
+_WORKSHEET, _MACRO_SHEET = 0x0010, 0x0040
+
+
+def scan_biff(stream: bytes) -> BiffScan:
+    """Walk the records of a Workbook stream: is it encrypted, does it hold Excel 4.0 macro
+    sheets, and how far does each worksheet go. One unpack per record (about 0.5 µs)."""
+    header = struct.Struct("<HHHH").unpack_from  # type, length, then row and column of a cell
+    scan = BiffScan()
+    names: dict[int, str] = {}
+    current: SheetExtent | None = None
+    data = stream + bytes(8)  # every record can be read as if it had a row and a column
+    pos, end = 0, len(stream) - 4
+    rows = columns = cells = 0
+    while pos <= end:
+        kind, length, row, column = header(data, pos)
+        start, pos = pos, pos + 4 + length
+        if kind in _CELLS:
+            cells += 1
+            if row >= rows:
+                rows = row + 1
+            if column >= columns:
+                columns = column + 1
+        elif kind in _MULTI_CELLS:
+            last = struct.unpack_from("<H", data, pos - 2)[0] if length >= 6 else column
+            cells += max(last - column + 1, 1)
+            rows = max(rows, row + 1)
+            columns = max(columns, last + 1, column + 1)
+        elif kind in (_BOF, _EOF):
+            if current is not None:
+                current.rows, current.columns, current.cells = rows, columns, cells
+            current, rows, columns, cells = None, 0, 0, 0
+            # A BOF record holds the BIFF version, then the substream's type.
+            if kind == _BOF and length >= 4 and column == _WORKSHEET:
+                current = SheetExtent(names.get(start, f"#{len(scan.sheets) + 1}"))
+                scan.sheets.append(current)
+            elif kind == _BOF and length >= 4 and column == _MACRO_SHEET:
+                scan.macro_sheets = True
+        elif kind == _FILEPASS:
+            scan.encrypted = True
+            return scan
+        elif kind == _BOUNDSHEET and length >= 8:
+            offset, _state, sheet_kind, count, flags = struct.unpack_from("<IBBBB", data, start + 4)
+            if sheet_kind == 1:
+                scan.macro_sheets = True
+            raw = data[start + 12 : pos]
+            names[offset] = (
+                raw[: count * 2].decode("utf-16-le", "replace")
+                if flags & 1
+                else raw[:count].decode("latin-1")
+            )
+        elif kind == _DIMENSIONS and current is not None and length >= 12:
+            _, last_row, _, last_column = struct.unpack_from("<IIHH", data, start + 4)
+            current.declared_rows, current.declared_columns = last_row, last_column
+    if current is not None:
+        current.rows, current.columns, current.cells = rows, columns, cells
+    return scan

@@ -1,0 +1,163 @@
+"""Reading, validating and keeping an uploaded file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import event_record
+from accounts.models import User
+from collection.excel.reader import read_upload
+from collection.excel.safety import Limits
+from collection.models import Cycle, Upload
+from collection.schema import CycleDates, Finding, ParsedSheet, RejectedFile, Severity, TableSchema
+from collection.validation.engine import validate
+
+
+@dataclass
+class CheckOutcome:
+    upload: Upload
+    sheet: ParsedSheet | None
+    findings: list[Finding]
+
+
+def pack(data: object) -> bytes:
+    return zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+
+
+def unpack(blob: bytes | memoryview) -> object:
+    return json.loads(zlib.decompress(bytes(blob))) if blob else None
+
+
+def sheet_to_blob(sheet: ParsedSheet) -> bytes:
+    return pack(
+        {
+            "headers": sheet.schema.headers,
+            "rows": sheet.rows,
+            "row_numbers": sheet.row_numbers,
+            "column_letters": sheet.column_letters,
+        }
+    )
+
+
+def sheet_from_upload(upload: Upload, schema: TableSchema) -> ParsedSheet:
+    data = unpack(upload.rows_blob) or {}
+    assert isinstance(data, dict)
+    return ParsedSheet(
+        schema=schema,
+        rows=data.get("rows", []),
+        row_numbers=data.get("row_numbers", []),
+        column_letters=data.get("column_letters", {}),
+        sheet_name=upload.sheet_name,
+        header_row=upload.header_row,
+    )
+
+
+def findings_from_upload(upload: Upload) -> list[Finding]:
+    return [
+        Finding(
+            severity=Severity(f["severity"]),
+            message=f["message"],
+            row=f["row"],
+            column=f["column"],
+            column_letter=f.get("column_letter"),
+            value=f.get("value"),
+            rule=f.get("rule", ""),
+        )
+        for f in (unpack(upload.findings_blob) or [])  # type: ignore[union-attr]
+    ]
+
+
+def check_file(
+    schema: TableSchema,
+    content: bytes,
+    filename: str,
+    dates: CycleDates,
+    limits: Limits | None = None,
+) -> tuple[ParsedSheet, list[Finding]]:
+    """Read and validate without storing anything (the command line uses this)."""
+    sheet = read_upload(
+        content, filename, schema, limits=limits or Limits.from_settings(), expect_year=dates.year
+    )
+    return sheet, validate(schema, sheet, dates)
+
+
+@transaction.atomic
+def upload_check(
+    *,
+    actor: User | None,
+    cycle: Cycle | None,
+    schema: TableSchema,
+    dates: CycleDates,
+    content: bytes,
+    filename: str,
+    purpose: str = Upload.Purpose.CHECK,
+) -> CheckOutcome:
+    """Keep the file with its hash; read and validate it; store the rows and findings.
+
+    A refused file is kept as refused, with the reason, and none of its rows are stored.
+    """
+    sha = hashlib.sha256(content).hexdigest()
+    now = timezone.now()
+    common = dict(
+        cycle=cycle,
+        table_code=schema.code,
+        spec_version=schema.spec_version,
+        purpose=purpose,
+        filename=filename[:255],
+        size=len(content),
+        sha256=sha,
+        uploaded_by=actor,
+        uploaded_at=now,
+    )
+    try:
+        sheet, findings = check_file(schema, content, filename, dates)
+    except RejectedFile as exc:
+        upload = Upload(status=Upload.Status.REJECTED, reason=str(exc), **common)
+        upload.file.save(sha, ContentFile(content), save=False)
+        upload.save()
+        _record(actor, upload)
+        return CheckOutcome(upload, None, [])
+    counts = {s: 0 for s in Severity}
+    for f in findings:
+        counts[f.severity] += 1
+    upload = Upload(
+        status=Upload.Status.ACCEPTED,
+        row_count=len(sheet.rows),
+        error_count=counts[Severity.ERROR],
+        explain_count=counts[Severity.EXPLAIN],
+        hint_count=counts[Severity.HINT],
+        header_row=sheet.header_row,
+        sheet_name=sheet.sheet_name[:100],
+        rows_blob=sheet_to_blob(sheet),
+        findings_blob=pack([f.as_dict() for f in findings]),
+        **common,
+    )
+    upload.file.save(sha, ContentFile(content), save=False)
+    upload.save()
+    _record(actor, upload)
+    return CheckOutcome(upload, sheet, findings)
+
+
+def _record(actor: User | None, upload: Upload) -> None:
+    if actor is not None:
+        event_record(
+            actor=actor,
+            action=f"upload.{upload.purpose}",
+            obj=upload,
+            unit=actor.unit,
+            content_hash=upload.sha256,
+            data={
+                "table": upload.table_code,
+                "status": upload.status,
+                "rows": upload.row_count,
+                "errors": upload.error_count,
+                "file": upload.filename,
+            },
+        )

@@ -1,0 +1,188 @@
+"""Cycles, table specs and templates."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.access import office_required
+from accounts.selectors import is_office
+from collection import selectors
+from collection.access import get_cycle, get_table
+from collection.excel.reader import read_headers
+from collection.excel.template import build_template, build_templates_zip
+from collection.forms import CycleCreateForm, FieldSpecForm, TemplateUploadForm
+from collection.models import Cycle, FieldSpec
+from collection.schema import RejectedFile
+from collection.services import specs as spec_services
+from collection.specdiff import diff_headers
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _attachment(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    from urllib.parse import quote
+
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+def cycle_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "collection/cycle_list.html",
+        {
+            "cycles": selectors.cycle_list(),
+            "form": CycleCreateForm(),
+            "can_edit": is_office(request.user),  # type: ignore[arg-type]
+        },
+    )
+
+
+@office_required
+@require_POST
+def cycle_create(request: HttpRequest) -> HttpResponse:
+    form = CycleCreateForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "collection/cycle_list.html",
+            {"cycles": selectors.cycle_list(), "form": form, "can_edit": True},
+            status=422,
+        )
+    year, previous = form.cleaned_data["year"], form.cleaned_data["previous"]
+    try:
+        if previous:
+            cycle = spec_services.cycle_create_from_previous(
+                actor=request.user, previous=previous, year=year
+            )  # type: ignore[arg-type]
+        elif Cycle.objects.filter(year=year).exists():
+            raise ValidationError(_("The %(year)s cycle already exists.") % {"year": year})
+        else:
+            cycle, _added = spec_services.catalog_load(actor=request.user, year=year)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        form.add_error("year", exc)
+        return render(
+            request,
+            "collection/cycle_list.html",
+            {"cycles": selectors.cycle_list(), "form": form, "can_edit": True},
+            status=422,
+        )
+    messages.success(request, _("The %(year)s cycle has been created.") % {"year": cycle.year})
+    return redirect("review:cycle_detail", year=cycle.year)
+
+
+def cycle_changes(request: HttpRequest, year: int) -> HttpResponse:
+    cycle = get_cycle(request.user, year)  # type: ignore[arg-type]
+    return render(
+        request,
+        "collection/cycle_changes.html",
+        {
+            "cycle": cycle,
+            "changes": selectors.cycle_changes(cycle),
+        },
+    )
+
+
+def cycle_templates(request: HttpRequest, year: int) -> HttpResponse:
+    """Every template of the cycle as a zip, or only the tables ticked (?table=…&table=…)."""
+    cycle = get_cycle(request.user, year)  # type: ignore[arg-type]
+    wanted = set(request.GET.getlist("table"))
+    tables = [t for t in selectors.table_list(cycle) if not wanted or t.code in wanted]
+    if not tables:
+        raise Http404
+    content = build_templates_zip(
+        [selectors.table_schema(t) for t in tables], cycle_year=cycle.year
+    )
+    suffix = "" if not wanted else f"（{len(tables)}张表）"
+    return _attachment(content, f"{cycle.year}年度采集模板{suffix}.zip", "application/zip")
+
+
+def table_detail(request: HttpRequest, year: int, code: str) -> HttpResponse:
+    table = get_table(request.user, year, code)  # type: ignore[arg-type]
+    schema = selectors.table_schema(table)
+    return render(
+        request,
+        "collection/table_detail.html",
+        {
+            "cycle": table.cycle,
+            "table": table,
+            "fields": table.fields.all(),
+            "schema": schema,
+            "can_edit": is_office(request.user) and not table.cycle.is_closed,  # type: ignore[arg-type]
+        },
+    )
+
+
+def table_template(request: HttpRequest, year: int, code: str) -> HttpResponse:
+    table = get_table(request.user, year, code)  # type: ignore[arg-type]
+    content = build_template(
+        selectors.table_schema(table), cycle_year=year, spec_version=table.spec_version
+    )
+    return _attachment(content, f"{table.code} {table.name}.xlsx", XLSX)
+
+
+@require_http_methods(["GET", "POST"])
+def field_edit(request: HttpRequest, year: int, code: str, pk: int) -> HttpResponse:
+    table = get_table(request.user, year, code, edit=True)  # type: ignore[arg-type]
+    field = get_object_or_404(FieldSpec.objects.select_related("code_list"), pk=pk, table=table)
+    form = FieldSpecForm(
+        request.POST or None,
+        instance=FieldSpec.objects.select_related("code_list").get(pk=field.pk),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            spec_services.field_spec_update(actor=request.user, field=field, **form.cleaned_data)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Column “%(name)s” has been saved.") % {"name": field.name})
+            return redirect("collection:table_detail", year=year, code=code)
+    return render(
+        request,
+        "collection/field_form.html",
+        {"table": table, "field": field, "form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def table_refresh(request: HttpRequest, year: int, code: str) -> HttpResponse:
+    """Upload the platform's blank template, see the column differences, then apply them."""
+    table = get_table(request.user, year, code, edit=True)  # type: ignore[arg-type]
+    session_key = f"refresh-{table.pk}"
+    if request.method == "POST" and "apply" in request.POST:
+        headers = request.session.pop(session_key, None)
+        if not headers:
+            messages.error(request, _("This preview has expired. Upload the template again."))
+            return redirect("collection:table_refresh", year=year, code=code)
+        try:
+            spec_services.table_spec_refresh(actor=request.user, spec=table, headers=headers)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("collection:table_refresh", year=year, code=code)
+        messages.success(
+            request,
+            _("The columns of %(table)s now follow the platform's template.") % {"table": table},
+        )
+        return redirect("collection:table_detail", year=year, code=code)
+    form = TemplateUploadForm(request.POST or None, request.FILES or None)
+    context = {"table": table, "form": form}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            headers = read_headers(upload.read(), upload.name)
+        except RejectedFile as exc:
+            form.add_error("file", str(exc))
+        else:
+            request.session[session_key] = headers
+            context["diff"] = diff_headers([f.name for f in table.fields.all()], headers)
+            context["headers"] = headers
+    return render(
+        request, "collection/table_refresh.html", context, status=422 if form.errors else 200
+    )

@@ -1,0 +1,123 @@
+"""The 校验 page: anyone signed in checks a filled template without submitting anything."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.selectors import is_office
+from collection import selectors
+from collection.excel.annotate import annotate
+from collection.forms import CheckForm
+from collection.models import Upload
+from collection.schema import CycleDates, Severity, catalog_schemas
+from collection.services.uploads import findings_from_upload, sheet_from_upload, upload_check
+from collection.views import XLSX, _attachment
+
+
+def _tables() -> tuple[object, list[tuple[str, str]]]:
+    cycle = selectors.cycle_latest()
+    if cycle is None:
+        return None, [(code, f"{code} {s.name}") for code, s in catalog_schemas().items()]
+    return cycle, [(t.code, f"{t.code} {t.name}") for t in selectors.table_list(cycle)]
+
+
+@require_http_methods(["GET", "POST"])
+def check(request: HttpRequest) -> HttpResponse:
+    cycle, tables = _tables()
+    form = CheckForm(
+        request.POST or None,
+        request.FILES or None,
+        tables=tables,
+        initial={"table": request.GET.get("table")},
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > settings.CAIJI_UPLOAD_MAX_BYTES:
+            form.add_error(
+                "file",
+                _(
+                    "The file is larger than %(mb)s MB. Upload only the table's sheet, without pictures or other sheets."
+                )
+                % {"mb": settings.CAIJI_UPLOAD_MAX_BYTES // (1024 * 1024)},
+            )
+        else:
+            code = form.cleaned_data["table"]
+            schema = selectors.schema_for(code, cycle)  # type: ignore[arg-type]
+            dates = cycle.dates() if cycle else CycleDates.for_year(_this_year())  # type: ignore[attr-defined]
+            outcome = upload_check(
+                actor=request.user,
+                cycle=cycle,
+                schema=schema,
+                dates=dates,  # type: ignore[arg-type]
+                content=upload.read(),
+                filename=upload.name,
+            )
+            if outcome.upload.status == Upload.Status.REJECTED:
+                form.add_error("file", outcome.upload.reason)
+            else:
+                return _result(request, outcome.upload)
+    return render(
+        request,
+        "collection/check.html",
+        {"form": form, "cycle": cycle},
+        status=422 if form.errors else 200,
+    )
+
+
+def _this_year() -> int:
+    from django.utils import timezone
+
+    return timezone.localdate().year
+
+
+def _get_upload(request: HttpRequest, pk: int) -> Upload:
+    upload = get_object_or_404(Upload, pk=pk, status=Upload.Status.ACCEPTED)
+    if upload.uploaded_by_id != request.user.pk and not is_office(request.user):  # type: ignore[arg-type]
+        raise Http404
+    return upload
+
+
+def check_result(request: HttpRequest, pk: int) -> HttpResponse:
+    return _result(request, _get_upload(request, pk))
+
+
+def _result(request: HttpRequest, upload: Upload) -> HttpResponse:
+    findings = findings_from_upload(upload)
+    severity = request.GET.get("severity", "")
+    column = request.GET.get("column", "")
+    columns = sorted({f.column for f in findings if f.column})
+    shown = [
+        f
+        for f in findings
+        if (not severity or f.severity == severity) and (not column or f.column == column)
+    ]
+    page = Paginator(shown, 200).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "collection/check_result.html",
+        {
+            "upload": upload,
+            "page": page,
+            "severity": severity,
+            "column": column,
+            "columns": columns,
+            "severities": list(Severity),
+            "total": len(findings),
+        },
+    )
+
+
+def check_annotated(request: HttpRequest, pk: int) -> HttpResponse:
+    upload = _get_upload(request, pk)
+    cycle = upload.cycle
+    schema = selectors.schema_for(upload.table_code, cycle)
+    if schema is None:
+        raise Http404
+    content = annotate(sheet_from_upload(upload, schema), findings_from_upload(upload))
+    stem = upload.filename.rsplit(".", 1)[0]
+    return _attachment(content, f"{stem}（校验结果）.xlsx", XLSX)
