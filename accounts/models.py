@@ -67,7 +67,7 @@ class User(AbstractUser):
 
     REQUIRED_FIELDS = ["name"]
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["username"]

@@ -170,7 +170,7 @@ def has_college_role(user: User, role: CollegeRole) -> bool:
     cache = getattr(user, "_college_roles_cache", None)
     if cache is None:
         cache = set(Group.objects.filter(user=user).values_list("name", flat=True))
-        user._college_roles_cache = cache  # type: ignore[union-attr]
+        user._college_roles_cache = cache  # type: ignore[attr-defined]
     return role.group_name in cache
 
 

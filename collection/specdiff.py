@@ -62,8 +62,8 @@ def diff_headers(old: list[str], new: list[str]) -> HeaderDiff:
     # Order of the headers both sides share (renames included): a header is moved when the
     # shared sequence differs at its place.
     rename_map = dict(result.renamed)
-    shared_old = [rename_map.get(h, new_keys.get(header_key(h))) for h in old]
-    shared_old = [h for h in shared_old if h is not None]
+    mapped = [rename_map.get(h, new_keys.get(header_key(h))) for h in old]
+    shared_old = [h for h in mapped if h is not None]
     shared_new = [h for h in new if h in set(shared_old)]
     result.moved = [a for a, b in zip(shared_old, shared_new, strict=True) if a != b]
     # Renamed headers whose text differs only trivially are not renames at all.

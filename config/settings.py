@@ -97,7 +97,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "caiji.sqlite3",
+            "NAME": str(DATA_DIR / "caiji.sqlite3"),
             "OPTIONS": {
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
@@ -167,7 +167,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("CAIJI_STATIC_ROOT", str(DATA_DIR / "static")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS: list[str | tuple[str, str]] = [str(BASE_DIR / "static")]
 _bootstrap = importlib.util.find_spec("bootstrap")
 if _bootstrap is not None and _bootstrap.submodule_search_locations:
     # Bootstrap's compiled CSS and JS come from the bootstrap-wrapper package on PyPI.
