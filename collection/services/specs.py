@@ -148,7 +148,7 @@ def field_spec_update(*, actor: User | None, field: FieldSpec, **values: Any) ->
     require_office(actor)
     field = (
         FieldSpec.objects.select_related("table__cycle", "code_list")
-        .select_for_update()
+        .select_for_update(of=("self",))
         .get(pk=field.pk)
     )
     _editable(field.table)
@@ -188,7 +188,7 @@ def table_spec_refresh(*, actor: User | None, spec: TableSpec, headers: list[str
     """Make the spec's columns follow the platform's blank template: renamed columns keep their
     rules, new columns start as optional text, removed ones go, order follows the template."""
     require_office(actor)
-    spec = TableSpec.objects.select_related("cycle").select_for_update().get(pk=spec.pk)
+    spec = TableSpec.objects.select_related("cycle").select_for_update(of=("self",)).get(pk=spec.pk)
     _editable(spec)
     headers = [h.strip() for h in headers if h and h.strip()]
     if not headers:
