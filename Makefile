@@ -13,7 +13,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 # mypy runs on the typed core (STYLE.md: strict on services, workflow, excel and validation).
 MYPY_STRICT := collection/schema.py collection/specdiff.py collection/excel collection/validation \
-	review/workflow.py accounts/services.py accounts/audit.py
+	review/workflow accounts/services.py accounts/audit.py
 
 .PHONY: run test lint bench messages messages-check venv clean
 

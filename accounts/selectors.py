@@ -191,3 +191,15 @@ def people_list(*, query: str = "", unit_id: int | None = None) -> QuerySet[User
     if unit_id:
         people = people.filter(unit_id=unit_id)
     return people
+
+
+def has_unit_role(user: User, role: UnitRole, unit: Unit) -> bool:
+    """Whether ``user`` holds ``role`` on ``unit`` now: one query, bypassing guardian's
+    per-user-object cache (a role granted or revoked meanwhile is seen at once)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return (
+        _unit_permissions()
+        .filter(user=user, permission__codename=role.codename, object_pk=str(unit.pk))
+        .exists()
+    )

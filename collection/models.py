@@ -1,4 +1,8 @@
-"""Cycles and the platform's tables as data (TableSpec, FieldSpec, CodeList), and uploads."""
+"""Cycles and the platform's tables as data (TableSpec, FieldSpec, CodeList), uploads, and the
+task breakdown with what each unit provides (Assignment, Contribution, Version, TableReport).
+
+The states are declared here (collection may not import review); only review.workflow assigns
+them."""
 
 from __future__ import annotations
 
@@ -43,6 +47,7 @@ class Cycle(models.Model):
     collection_deadline = models.DateField(_("collection and merging ends"), null=True, blank=True)
     review_deadline = models.DateField(_("review and upload ends"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    published_at = models.DateTimeField(_("task breakdown published"), null=True, blank=True)
 
     class Meta:
         ordering = ["-year"]
@@ -231,3 +236,181 @@ class Upload(models.Model):
         if not self._state.adding:
             raise ValueError("An upload is kept as it came and is never changed.")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Assignment(models.Model):
+    """One row of the task breakdown (数据填报分工表): who provides a table, and by when."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="assignments")
+    table = models.ForeignKey(TableSpec, on_delete=models.PROTECT, related_name="+")
+    responsible_unit = models.ForeignKey(
+        "accounts.Unit",
+        verbose_name=_("responsible unit"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    assisting_units = models.ManyToManyField(
+        "accounts.Unit", verbose_name=_("assisting units"), blank=True, related_name="+"
+    )
+    assisting_deadline = models.DateField(_("assisting units deliver by"), null=True, blank=True)
+    responsible_deadline = models.DateField(
+        _("responsible unit delivers by"), null=True, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    # Single-record tables: {unit code: [field names]} that an assisting unit fills; every other
+    # field belongs to the responsible unit.
+    field_owners = models.JSONField(_("fields owned by assisting units"), default=dict, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["cycle", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "table"], name="assignment_unique_table")
+        ]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+
+    def __str__(self) -> str:
+        return f"{self.table.code} {self.responsible_unit}"
+
+
+class ContributionState(models.TextChoices):
+    DRAFTING = "drafting", _("Drafting")
+    SOURCE_REVIEW = "source_review", _("Source review")
+    HEAD_SIGNOFF = "head_signoff", _("Head sign-off")
+    DELIVERED = "delivered", _("Delivered to the responsible unit")
+
+
+class Contribution(models.Model):
+    """What one unit provides for one assignment (单位填报)."""
+
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.CASCADE, related_name="contributions"
+    )
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(
+        _("state"),
+        max_length=20,
+        choices=ContributionState.choices,
+        default=ContributionState.DRAFTING,
+    )
+    current_version = models.ForeignKey(
+        "Version", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Counts submissions: approvals count only within the submission they were given in, so a
+    # contribution returned and resubmitted with the same version needs two fresh approvals.
+    submission = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["assignment", "unit__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "unit"], name="contribution_unique_unit")
+        ]
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+
+    def __str__(self) -> str:
+        return f"{self.assignment.table.code} {self.unit}"
+
+
+class Version(models.Model):
+    """One uploaded (or, later, edited online) version of a contribution; never changed.
+
+    ``content_hash`` is the sha256 of the canonical JSON of the parsed rows, not of the file,
+    so the same data hashes the same however it arrived.
+    """
+
+    contribution = models.ForeignKey(
+        Contribution, on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("version"))
+    upload = models.OneToOneField(Upload, on_delete=models.PROTECT, related_name="version")
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    row_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    explain_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["contribution", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["contribution", "number"], name="version_unique_number")
+        ]
+        verbose_name = _("version")
+        verbose_name_plural = _("versions")
+
+    def __str__(self) -> str:
+        return f"{self.contribution} v{self.number}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ValueError("A version is never changed: upload a new one.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Explanation(models.Model):
+    """A collector's explanation of a 需说明 finding (append-only; the latest per key counts).
+
+    ``finding_key`` is ``f"{rule}|{row}|{column}"`` of the finding.
+    """
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="explanations")
+    finding_key = models.CharField(max_length=300)
+    text = models.TextField(_("explanation"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["version", "finding_key", "-created_at", "-id"]
+        verbose_name = _("explanation")
+        verbose_name_plural = _("explanations")
+
+    def __str__(self) -> str:
+        return self.finding_key
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ValueError("An explanation is never changed: add a new one.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class TableReportState(models.TextChoices):
+    COLLECTING = "collecting", _("Collecting")
+    SECOND_REVIEW = "second_review", _("Second review")
+    COLLECTION_CHECK = "collection_check", _("Collection group check")
+    COLLEGE_REVIEW = "college_review", _("College review")
+    APPROVED = "approved", _("Approved")
+    UPLOADED = "uploaded", _("Uploaded")
+
+
+class TableReport(models.Model):
+    """The responsible unit's merged table for one assignment (表汇总).
+
+    The merge is computed from the delivered versions; it is stored only at approval.
+    """
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="report")
+    state = models.CharField(
+        _("state"),
+        max_length=20,
+        choices=TableReportState.choices,
+        default=TableReportState.COLLECTING,
+    )
+    merged_hash = models.CharField(_("content hash"), max_length=64, blank=True)
+    merged_blob = models.BinaryField(_("merged rows"), default=bytes)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("table report")
+        verbose_name_plural = _("table reports")
+
+    def __str__(self) -> str:
+        return str(self.assignment.table)
+
+    @property
+    def is_locked(self) -> bool:
+        return self.state in (TableReportState.APPROVED, TableReportState.UPLOADED)

@@ -70,7 +70,7 @@ def findings_from_upload(upload: Upload) -> list[Finding]:
             value=f.get("value"),
             rule=f.get("rule", ""),
         )
-        for f in (unpack(upload.findings_blob) or [])  # type: ignore[union-attr]
+        for f in (unpack(upload.findings_blob) or [])  # type: ignore[union-attr,attr-defined]
     ]
 
 

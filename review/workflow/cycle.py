@@ -1,13 +1,6 @@
-"""Every state machine of caiji and its transitions: the only code that assigns a status.
-
-Each transition locks the row, checks the actor's right and the guard, changes the state, and
-writes an Event, all in one transaction. The contribution and table report machines come with
-the review workflow; the cycle's stages are here already.
-"""
+"""The cycle's stages (筹备 → 部署 → 采集汇总 → 审核上传 → 完成)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -18,6 +11,7 @@ from accounts.audit import event_record
 from accounts.models import User
 from accounts.selectors import is_office
 from collection.models import Cycle, CycleStatus
+from review.workflow.base import Transition
 
 CYCLE_ORDER = [
     CycleStatus.PREPARING,
@@ -26,13 +20,6 @@ CYCLE_ORDER = [
     CycleStatus.REVIEWING,
     CycleStatus.DONE,
 ]
-
-
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    label: str
-    target: str
 
 
 def cycle_transitions(cycle: Cycle, user: User) -> list[Transition]:

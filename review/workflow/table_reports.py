@@ -1,0 +1,260 @@
+"""The table report machine (表汇总): collecting 汇总中 → second_review 责任单位二审 →
+collection_check 采集小组审核 → college_review 学院审核 → approved 已审定 → uploaded 已上传.
+
+Lock order: the report first, then any contribution (contribution_return does the same), so two
+transitions touching both never deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.roles import CollegeRole, UnitRole
+from accounts.selectors import has_college_role, has_unit_role, is_office
+from collection.models import Contribution, ContributionState, TableReport, TableReportState
+from collection.services.merge import merged_rows
+from collection.services.uploads import pack
+from review.models import Review
+from review.workflow.base import record, require_open_cycle, require_reason, require_state
+from review.workflow.contributions import clean_remarks, lock_contribution, return_to_drafting
+
+R = TableReportState
+NEXT = {
+    R.SECOND_REVIEW: R.COLLECTION_CHECK,
+    R.COLLECTION_CHECK: R.COLLEGE_REVIEW,
+    R.COLLEGE_REVIEW: R.APPROVED,
+}
+PREVIOUS = {
+    R.SECOND_REVIEW: R.COLLECTING,
+    R.COLLECTION_CHECK: R.SECOND_REVIEW,
+    R.COLLEGE_REVIEW: R.COLLECTION_CHECK,
+}
+REOPEN_TO = R.COLLECTION_CHECK
+
+
+def lock_report(report: TableReport) -> TableReport:
+    return (
+        TableReport.objects.select_for_update(of=("self",))
+        .select_related("assignment__cycle", "assignment__table", "assignment__responsible_unit")
+        .get(pk=report.pk)
+    )
+
+
+def _table(report: TableReport) -> dict[str, str]:
+    return {"table": report.assignment.table.code}
+
+
+def _record(actor: User, report: TableReport, action: str, before: str, **extra: Any) -> None:
+    record(
+        actor=actor,
+        action=action,
+        obj=report,
+        unit=report.assignment.responsible_unit,
+        before=before,
+        after=report.state,
+        **extra,
+    )
+
+
+def _require_responsible(report: TableReport, actor: User, *roles: UnitRole) -> None:
+    unit = report.assignment.responsible_unit
+    if not any(has_unit_role(actor, role, unit) for role in roles):
+        raise PermissionDenied(
+            _("Only %(roles)s of the responsible unit %(unit)s may do this for %(table)s.")
+            % {"roles": "、".join(str(r.label) for r in roles), "unit": unit.name, **_table(report)}
+        )
+
+
+def stage_holder_check(report: TableReport, actor: User) -> None:
+    """The actor who holds the report's current review stage (who approves or returns it)."""
+    state = report.state
+    if state == R.SECOND_REVIEW:
+        _require_responsible(report, actor, UnitRole.SECOND_REVIEWER)
+        return
+    group = {
+        R.COLLECTION_CHECK: CollegeRole.COLLECTION_GROUP,
+        R.COLLEGE_REVIEW: CollegeRole.COLLEGE_REVIEW_GROUP,
+    }.get(state)  # type: ignore[call-overload]
+    if group is None:
+        require_state(report, *NEXT)
+    elif not has_college_role(actor, group):
+        raise PermissionDenied(
+            _("Only the %(group)s may review %(table)s at this stage.")
+            % {"group": group.label, **_table(report)}
+        )
+
+
+# Collecting → second review ------------------------------------------------------------------
+
+
+def start_second_review_check(report: TableReport, actor: User) -> None:
+    _require_responsible(report, actor, UnitRole.COLLECTOR, UnitRole.SECOND_REVIEWER)
+    require_open_cycle(report.assignment.cycle)
+    require_state(report, R.COLLECTING)
+    missing = (
+        Contribution.objects.filter(assignment_id=report.assignment_id)
+        .exclude(state=ContributionState.DELIVERED)
+        .order_by("unit__code")
+        .values_list("unit__name", flat=True)
+    )
+    if missing:
+        raise ValidationError(
+            _(
+                "Not every unit has delivered %(table)s yet (missing: %(units)s): wait for them "
+                "or remind them."
+            )
+            % {"units": "、".join(missing), **_table(report)}
+        )
+
+
+@transaction.atomic
+def table_report_start_second_review(*, actor: User, report: TableReport) -> TableReport:
+    """Start the responsible unit's second review once every contribution is delivered."""
+    report = lock_report(report)
+    start_second_review_check(report, actor)
+    report.state = R.SECOND_REVIEW
+    report.save(update_fields=["state", "updated_at"])
+    _record(actor, report, "table_report.start_second_review", R.COLLECTING)
+    return report
+
+
+# Approve -------------------------------------------------------------------------------------
+
+
+def approve_check(report: TableReport, actor: User) -> None:
+    stage_holder_check(report, actor)
+    require_open_cycle(report.assignment.cycle)
+    require_state(report, *NEXT)
+    if report.state == R.COLLEGE_REVIEW and (conflicts := merged_rows(report).conflicts):
+        first = conflicts[0]
+        raise ValidationError(
+            _(
+                "%(count)s conflict(s) in the merged table (first: %(what)s from %(units)s): "
+                "return it to a unit to correct its data."
+            )
+            % {"count": len(conflicts), "what": first.what, "units": "、".join(first.units)}
+        )
+
+
+@transaction.atomic
+def table_report_approve(*, actor: User, report: TableReport) -> TableReport:
+    """Approve the current stage: second review (the responsible unit's second reviewer), the
+    collection group's check, the college review. The college review's approval stores the
+    merged rows and their hash: from then on the table is locked."""
+    report = lock_report(report)
+    approve_check(report, actor)
+    before = report.state
+    report.state = NEXT[R(before)]
+    fields = ["state", "updated_at"]
+    if report.state == R.APPROVED:
+        merged = merged_rows(report)
+        report.merged_hash = merged.content_hash
+        report.merged_blob = pack({"headers": merged.headers, "rows": merged.rows})
+        fields += ["merged_hash", "merged_blob"]
+    report.save(update_fields=fields)
+    Review.objects.create(
+        table_report=report, stage=before, reviewer=actor, decision=Review.Decision.APPROVE
+    )
+    _record(actor, report, "table_report.approve", before, content_hash=report.merged_hash)
+    return report
+
+
+# Return --------------------------------------------------------------------------------------
+
+
+def return_check(report: TableReport, actor: User) -> None:
+    stage_holder_check(report, actor)
+    require_open_cycle(report.assignment.cycle)
+    require_state(report, *PREVIOUS)
+
+
+@transaction.atomic
+def table_report_return(
+    *,
+    actor: User,
+    report: TableReport,
+    reason: str,
+    remarks: Sequence[dict[str, Any]] = (),
+    to_contribution: Contribution | None = None,
+) -> TableReport:
+    """Return one level back, or with ``to_contribution`` straight to that unit: the
+    contribution goes to drafting and the report to collecting, in one transaction with an
+    Event each. ``remarks`` is the issue list ([{row, column, text}])."""
+    reason = require_reason(reason)
+    report = lock_report(report)
+    return_check(report, actor)
+    before = report.state
+    remarks = clean_remarks(remarks)
+    data: dict[str, Any] = {"issues": len(remarks)}
+    if to_contribution is not None:
+        c = lock_contribution(to_contribution)
+        if c.assignment_id != report.assignment_id or c.state != ContributionState.DELIVERED:
+            raise ValidationError(
+                _("Pick a delivered contribution to %(table)s to return it to.") % _table(report)
+            )
+        return_to_drafting(actor=actor, c=c, reason=reason, remarks=remarks)
+        report.state, data["returned_to"] = R.COLLECTING, c.unit.code
+    else:
+        report.state = PREVIOUS[R(before)]
+    report.save(update_fields=["state", "updated_at"])
+    Review.objects.create(
+        table_report=report,
+        stage=before,
+        reviewer=actor,
+        decision=Review.Decision.RETURN,
+        reason=reason,
+        remarks=remarks,
+    )
+    _record(actor, report, "table_report.return", before, reason=reason, data=data)
+    return report
+
+
+# Office: reopen, uploaded --------------------------------------------------------------------
+
+
+def office_check(report: TableReport, actor: User) -> None:
+    if not is_office(actor):
+        raise PermissionDenied(
+            _("Only the office of the leading group may reopen or mark %(table)s as uploaded.")
+            % _table(report)
+        )
+    require_open_cycle(report.assignment.cycle)
+    require_state(report, R.APPROVED)
+
+
+@transaction.atomic
+def table_report_reopen(*, actor: User, report: TableReport, reason: str) -> TableReport:
+    """Reopen an approved table (approved → collection_check) with an audited reason."""
+    reason = require_reason(reason)
+    report = lock_report(report)
+    office_check(report, actor)
+    report.state = REOPEN_TO
+    report.save(update_fields=["state", "updated_at"])
+    _record(
+        actor,
+        report,
+        "table_report.reopen",
+        R.APPROVED,
+        reason=reason,
+        content_hash=report.merged_hash,
+    )
+    return report
+
+
+@transaction.atomic
+def table_report_mark_uploaded(*, actor: User, report: TableReport) -> TableReport:
+    """Record that the approved table is in the national platform (approved → uploaded)."""
+    report = lock_report(report)
+    office_check(report, actor)
+    report.state = R.UPLOADED
+    report.save(update_fields=["state", "updated_at"])
+    _record(
+        actor, report, "table_report.mark_uploaded", R.APPROVED, content_hash=report.merged_hash
+    )
+    return report
