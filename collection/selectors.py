@@ -25,6 +25,22 @@ def table_list(cycle: Cycle) -> QuerySet[TableSpec]:
     return cycle.tables.order_by("position")
 
 
+def tables_of_unit(cycle: Cycle, unit_id: int) -> list[TableSpec]:
+    """The tables a unit fills in a cycle: responsible for, or assisting in (the 分工表)."""
+    from django.db.models import Q
+
+    from collection.models import Assignment
+
+    assignments = (
+        Assignment.objects.filter(cycle=cycle)
+        .filter(Q(responsible_unit_id=unit_id) | Q(assisting_units__id=unit_id))
+        .select_related("table")
+        .distinct()
+        .order_by("table__position")
+    )
+    return [a.table for a in assignments]
+
+
 def table_with_fields(cycle: Cycle, code: str) -> TableSpec:
     return (
         TableSpec.objects.select_related("cycle")

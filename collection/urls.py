@@ -9,6 +9,11 @@ urlpatterns = [
     path("cycles/new/", views.cycle_create, name="cycle_create"),
     path("cycles/<int:year>/changes/", views.cycle_changes, name="cycle_changes"),
     path("cycles/<int:year>/templates.zip", views.cycle_templates, name="cycle_templates"),
+    path(
+        "cycles/<int:year>/units/<int:unit_id>/templates.zip",
+        views.unit_templates,
+        name="unit_templates",
+    ),
     path("cycles/<int:year>/tables/<str:code>/", views.table_detail, name="table_detail"),
     path(
         "cycles/<int:year>/tables/<str:code>/template.xlsx",

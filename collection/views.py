@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import office_required
+from accounts.models import Unit
 from accounts.selectors import is_office
 from collection import selectors
 from collection.access import get_cycle, get_table
@@ -101,6 +102,33 @@ def cycle_templates(request: HttpRequest, year: int) -> HttpResponse:
     )
     suffix = "" if not wanted else f"（{len(tables)}张表）"
     return _attachment(content, f"{cycle.year}年度采集模板{suffix}.zip", "application/zip")
+
+
+def unit_templates(request: HttpRequest, year: int, unit_id: int) -> HttpResponse:
+    """Every template a unit fills in the cycle (from the 分工表), as one zip."""
+    from accounts.selectors import unit_roles_of_user
+
+    cycle = get_cycle(request.user, year)  # type: ignore[arg-type]
+    unit = get_object_or_404(Unit, pk=unit_id)
+    mine = {u.pk for u, _role in unit_roles_of_user(request.user)}  # type: ignore[arg-type]
+    if (
+        unit.pk not in mine
+        and getattr(request.user, "unit_id", None) != unit.pk
+        and not is_office(request.user)
+    ):  # type: ignore[arg-type]
+        raise Http404
+    tables = selectors.tables_of_unit(cycle, unit.pk)
+    if not tables:
+        messages.info(
+            request,
+            _("%(unit)s has no table in the %(year)s task breakdown yet.")
+            % {"unit": unit, "year": year},
+        )
+        return redirect("review:cycle_detail", year=year)
+    content = build_templates_zip(
+        [selectors.table_schema(t) for t in tables], cycle_year=cycle.year
+    )
+    return _attachment(content, f"{cycle.year}年度采集模板（{unit.name}）.zip", "application/zip")
 
 
 def table_detail(request: HttpRequest, year: int, code: str) -> HttpResponse:

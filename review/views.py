@@ -25,8 +25,18 @@ def home(request: HttpRequest) -> HttpResponse:
             "unit_roles": unit_roles_of_user(user),  # type: ignore[arg-type]
             "college_roles": college_roles_of_user(user),  # type: ignore[arg-type]
             "work_items": [],
+            "cycle": selectors.cycle_latest(),
+            "template_units": _template_units(user),  # type: ignore[arg-type]
         },
     )
+
+
+def _template_units(user: object) -> list[object]:
+    """The units whose templates the person downloads (those they hold a unit role in)."""
+    seen: dict[int, object] = {}
+    for unit, _role in unit_roles_of_user(user):  # type: ignore[arg-type]
+        seen.setdefault(unit.pk, unit)
+    return list(seen.values())
 
 
 @require_http_methods(["GET", "POST"])
