@@ -28,3 +28,23 @@ urlpatterns = [
     path("check/<int:pk>/", views_check.check_result, name="check_result"),
     path("check/<int:pk>/annotated.xlsx", views_check.check_annotated, name="check_annotated"),
 ]
+
+# The task breakdown (分工表). The fixed paths come before <str:code>.
+from collection import views_breakdown as vb  # noqa: E402
+
+urlpatterns += [
+    path("cycles/<int:year>/breakdown/", vb.breakdown, name="breakdown"),
+    path("cycles/<int:year>/breakdown.xlsx", vb.breakdown_export, name="breakdown_export"),
+    path("cycles/<int:year>/breakdown/import/", vb.breakdown_import, name="breakdown_import"),
+    path(
+        "cycles/<int:year>/breakdown/import/confirm/",
+        vb.breakdown_import_confirm,
+        name="breakdown_import_confirm",
+    ),
+    path(
+        "cycles/<int:year>/breakdown/publish/",
+        vb.breakdown_publish_view,
+        name="breakdown_publish",
+    ),
+    path("cycles/<int:year>/breakdown/<str:code>/", vb.breakdown_row, name="breakdown_row"),
+]

@@ -13,6 +13,7 @@ from collection.access import get_cycle
 from collection.forms import CycleDatesForm
 from collection.services import specs as spec_services
 from review import workflow
+from review.selectors import work_items_for_user
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "unit_roles": unit_roles_of_user(user),  # type: ignore[arg-type]
             "college_roles": college_roles_of_user(user),  # type: ignore[arg-type]
-            "work_items": [],
+            "work_items": list(work_items_for_user(user)),  # type: ignore[arg-type]
             "cycle": selectors.cycle_latest(),
             "template_units": _template_units(user),  # type: ignore[arg-type]
         },

@@ -1,0 +1,49 @@
+"""Access helpers for the workflow's objects: 404 for whoever may not see the object at all
+(the same answer as a missing id), so that existence does not leak to other units."""
+
+from __future__ import annotations
+
+from django.contrib.contenttypes.models import ContentType
+from django.http import Http404
+from guardian.models import UserObjectPermission
+
+from accounts.models import Unit, User
+from accounts.roles import CODENAME_TO_UNIT_ROLE, CollegeRole
+from accounts.selectors import has_college_role
+from collection.models import Contribution
+
+
+def get_contribution_for_user(user: User, pk: int) -> Contribution:
+    """The contribution if ``user`` may see it: a role holder of its unit or of the
+    assignment's responsible unit, or a member of a college-wide group; else Http404.
+
+    Seeing is not acting: each transition checks its own right (PermissionDenied → 403)."""
+    contribution = (
+        Contribution.objects.select_related(
+            "assignment__cycle",
+            "assignment__table",
+            "assignment__responsible_unit",
+            "unit",
+            "current_version__upload",
+            "current_version__created_by",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if contribution is None or not _may_see(user, contribution):
+        raise Http404
+    return contribution
+
+
+def _may_see(user: User, contribution: Contribution) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if any(has_college_role(user, role) for role in CollegeRole):
+        return True
+    units = {contribution.unit_id, contribution.assignment.responsible_unit_id}
+    return UserObjectPermission.objects.filter(
+        user=user,
+        content_type=ContentType.objects.get_for_model(Unit),
+        permission__codename__in=list(CODENAME_TO_UNIT_ROLE),
+        object_pk__in=[str(pk) for pk in units],
+    ).exists()
