@@ -261,16 +261,9 @@ def breakdown_import_confirm(request: HttpRequest, year: int) -> HttpResponse:
 @require_POST
 def breakdown_publish_view(request: HttpRequest, year: int) -> HttpResponse:
     cycle = _cycle_for_edit(request.user, year)  # type: ignore[arg-type]
-    if missing := unassigned_tables(cycle):
-        messages.error(
-            request,
-            _(
-                "Some tables have no responsible unit yet (%(count)s in all: %(tables)s). "
-                "Assign each of them on this page or in the sheet, then publish."
-            )
-            % {"count": len(missing), "tables": "、".join(t.code for t in missing[:10])},
-        )
-        return redirect("collection:breakdown", year=year)
+    # A table without a responsible unit is not collected this year (a medical college fills no
+    # 师范类 SF tables, for instance); publishing goes ahead and says which tables are left out.
+    missing = unassigned_tables(cycle)
     try:
         added = breakdown_publish(actor=request.user, cycle=cycle)  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -282,4 +275,13 @@ def breakdown_publish_view(request: HttpRequest, year: int) -> HttpResponse:
             _("The task breakdown has been published: %(count)s new unit contributions.")
             % {"count": added},
         )
+        if missing:
+            messages.warning(
+                request,
+                _(
+                    "%(count)s tables have no responsible unit and are not collected this year: "
+                    "%(tables)s. Assign them and publish again if they apply to the college."
+                )
+                % {"count": len(missing), "tables": "、".join(t.code for t in missing[:15])},
+            )
     return redirect("collection:breakdown", year=year)
