@@ -7,9 +7,10 @@ import json
 import zlib
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.audit import event_record
 from accounts.models import User
@@ -81,11 +82,20 @@ def check_file(
     dates: CycleDates,
     limits: Limits | None = None,
 ) -> tuple[ParsedSheet, list[Finding]]:
-    """Read and validate without storing anything (the command line uses this)."""
-    sheet = read_upload(
-        content, filename, schema, limits=limits or Limits.from_settings(), expect_year=dates.year
-    )
-    return sheet, validate(schema, sheet, dates)
+    """Read and validate without storing anything (the command line uses this).
+
+    Findings are stored with the upload and read later by reviewers in other sessions, so they
+    are always written in the college's language, whatever language the uploader's page uses.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        sheet = read_upload(
+            content,
+            filename,
+            schema,
+            limits=limits or Limits.from_settings(),
+            expect_year=dates.year,
+        )
+        return sheet, validate(schema, sheet, dates)
 
 
 @transaction.atomic

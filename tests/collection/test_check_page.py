@@ -212,3 +212,14 @@ def test_validate_file_text_output_matches_the_web_messages(tmp_path, client_for
     web = post(client_for("zhang"), bad.read_bytes())
     for finding in web.context["page"]:
         assert finding.message in result.stdout
+
+
+def test_findings_are_stored_in_chinese_even_for_an_english_page(client_for, cycle):
+    client = client_for("zhang")
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    post(client, roster(ROWS))
+    upload = Upload.objects.get()
+    from collection.services.uploads import findings_from_upload
+
+    gender = next(f for f in findings_from_upload(upload) if f.column == "性别")
+    assert "代码表" in gender.message  # reviewers read the same text, in the college's language
