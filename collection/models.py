@@ -15,6 +15,18 @@ from django.utils.translation import gettext_lazy as _
 from collection.schema import CycleDates, FieldType
 
 
+class KeptAsItCame:
+    """Rows that are written once and never changed (uploads, versions, explanations)."""
+
+    immutable_message = "This record is never changed."
+    _state: models.base.ModelState
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise ValueError(self.immutable_message)
+        super().save(*args, **kwargs)  # type: ignore[misc]
+
+
 class CycleStatus(models.TextChoices):
     PREPARING = "preparing", _("Preparing")
     DEPLOYMENT = "deployment", _("Deployment")
@@ -184,7 +196,7 @@ def upload_path(instance: Upload, filename: str) -> str:
     return f"uploads/{instance.uploaded_at:%Y/%m}/{instance.sha256}"
 
 
-class Upload(models.Model):
+class Upload(KeptAsItCame, models.Model):
     """One uploaded file, kept as it came (never edited), with what was read from it.
 
     Parsed rows are stored as one compressed JSON blob so that merge, comparison and export
@@ -232,10 +244,7 @@ class Upload(models.Model):
     def __str__(self) -> str:
         return f"{self.table_code} {self.filename}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise ValueError("An upload is kept as it came and is never changed.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+    immutable_message = "An upload is kept as it came and is never changed."
 
 
 class Assignment(models.Model):
@@ -314,7 +323,7 @@ class Contribution(models.Model):
         return f"{self.assignment.table.code} {self.unit}"
 
 
-class Version(models.Model):
+class Version(KeptAsItCame, models.Model):
     """One uploaded (or, later, edited online) version of a contribution; never changed.
 
     ``content_hash`` is the sha256 of the canonical JSON of the parsed rows, not of the file,
@@ -346,13 +355,10 @@ class Version(models.Model):
     def __str__(self) -> str:
         return f"{self.contribution} v{self.number}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise ValueError("A version is never changed: upload a new one.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+    immutable_message = "A version is never changed: upload a new one."
 
 
-class Explanation(models.Model):
+class Explanation(KeptAsItCame, models.Model):
     """A collector's explanation of a 需说明 finding (append-only; the latest per key counts).
 
     ``finding_key`` is ``f"{rule}|{row}|{column}"`` of the finding.
@@ -372,10 +378,7 @@ class Explanation(models.Model):
     def __str__(self) -> str:
         return self.finding_key
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        if not self._state.adding:
-            raise ValueError("An explanation is never changed: add a new one.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+    immutable_message = "An explanation is never changed: add a new one."
 
 
 class TableReportState(models.TextChoices):
