@@ -35,6 +35,13 @@ class CycleStatus(models.TextChoices):
     DONE = "done", _("Done")
 
 
+class DependencyMode(models.TextChoices):
+    """What a table whose prerequisite tables are not yet delivered does (per cycle)."""
+
+    WARN = "warn", _("Warn only")
+    BLOCK = "block", _("Block submission")
+
+
 class Cycle(models.Model):
     """One year's collection (年度采集)."""
 
@@ -60,6 +67,12 @@ class Cycle(models.Model):
     review_deadline = models.DateField(_("review and upload ends"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     published_at = models.DateTimeField(_("task breakdown published"), null=True, blank=True)
+    dependency_mode = models.CharField(
+        _("unfinished prerequisite tables"),
+        max_length=10,
+        choices=DependencyMode.choices,
+        default=DependencyMode.WARN,
+    )
 
     class Meta:
         ordering = ["-year"]
@@ -210,6 +223,7 @@ class Upload(KeptAsItCame, models.Model):
     class Purpose(models.TextChoices):
         CHECK = "check", _("Check only")
         CONTRIBUTION = "contribution", _("Contribution")
+        ONLINE = "online", _("Filled in online")
 
     cycle = models.ForeignKey(
         Cycle, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -417,3 +431,48 @@ class TableReport(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.state in (TableReportState.APPROVED, TableReportState.UPLOADED)
+
+
+class UploadJob(models.Model):
+    """A contribution upload being read and validated in the background (large files).
+
+    The file is stored first, so nothing is lost if the worker stops; the job ends ``done`` with
+    its version, or ``failed`` with a reason the uploader can act on. Never left running: a job
+    that has not moved for ``CAIJI_UPLOAD_JOB_STALE_SECONDS`` is shown as failed and may be
+    retried.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Checking")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    contribution = models.ForeignKey(
+        Contribution, on_delete=models.CASCADE, related_name="upload_jobs"
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    file = models.FileField(upload_to="jobs/%Y/%m", max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    stage = models.CharField(_("what it is doing"), max_length=200, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    version = models.ForeignKey(
+        Version, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("upload job")
+        verbose_name_plural = _("upload jobs")
+
+    def __str__(self) -> str:
+        return f"{self.contribution} {self.filename} ({self.state})"
