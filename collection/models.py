@@ -419,6 +419,9 @@ class TableReport(models.Model):
     )
     merged_hash = models.CharField(_("content hash"), max_length=64, blank=True)
     merged_blob = models.BinaryField(_("merged rows"), default=bytes)
+    # Key conflicts the responsible unit settled by keeping one unit's row:
+    # {conflict key ("a / b" as MergeConflict.what): unit code kept}. Set only by review.workflow.
+    resolutions = models.JSONField(_("conflicts settled"), default=dict, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
