@@ -149,3 +149,88 @@ class Event(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise ValidationError(_("Audit events are append-only and cannot be deleted."))
+
+
+class Notification(models.Model):
+    """One message for one person (收件箱): shown in the in-app inbox and, through the outbox,
+    sent by e-mail. Written in the same transaction as the change it tells about."""
+
+    class Kind(models.TextChoices):
+        PUBLISHED = "published", _("Task breakdown published")
+        RETURNED = "returned", _("Returned")
+        APPROVED = "approved", _("Approved")
+        REOPENED = "reopened", _("Reopened")
+        SIGN_REQUEST = "sign_request", _("Waiting for your signature")
+        REVIEW_REQUEST = "review_request", _("Waiting for your review")
+        REMINDER = "reminder", _("Deadline reminder")
+        OVERDUE = "overdue", _("Overdue")
+        ANNOUNCEMENT = "announcement", _("Announcement")
+        OTHER = "other", _("Notice")
+
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True)
+    # Deduplicates reminders and retried tasks: one notification per person and key.
+    dedupe_key = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notification_unique_dedupe",
+            )
+        ]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.subject}"
+
+
+class OutboxMessage(models.Model):
+    """A message to send outside the application (e-mail, group-robot webhook), written to the
+    database first and sent from here by a Celery task: a retried task sends nothing twice, and
+    with Redis or the worker down nothing is lost."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        WEBHOOK = "webhook", _("Group robot")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, null=True, blank=True, related_name="outbox"
+    )
+    address = models.CharField(_("address"), max_length=500)
+    payload = models.JSONField(_("content"), default=dict)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.address} ({self.state})"

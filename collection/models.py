@@ -67,6 +67,9 @@ class Cycle(models.Model):
     review_deadline = models.DateField(_("review and upload ends"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     published_at = models.DateTimeField(_("task breakdown published"), null=True, blank=True)
+    webhook_url = models.URLField(
+        _("group robot address (WeCom or DingTalk)"), max_length=500, blank=True
+    )
     dependency_mode = models.CharField(
         _("unfinished prerequisite tables"),
         max_length=10,
