@@ -47,3 +47,16 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "UnitRole": UnitRole,
         "CollegeRole": CollegeRole,
     }
+
+
+def inbox(request: HttpRequest) -> dict[str, object]:
+    """The unread count for the navigation badge: one query, only when a page shows it."""
+    from accounts.models import Notification
+
+    def unread() -> int:
+        user = getattr(request, "user", None)
+        if not getattr(user, "is_authenticated", False):
+            return 0
+        return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+    return {"inbox_unread": SimpleLazyObject(unread)}

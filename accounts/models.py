@@ -215,7 +215,7 @@ class OutboxMessage(models.Model):
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, null=True, blank=True, related_name="outbox"
     )
-    address = models.CharField(_("address"), max_length=500)
+    address = models.CharField(_("recipient address"), max_length=500)
     payload = models.JSONField(_("content"), default=dict)
     state = models.CharField(
         _("state"), max_length=10, choices=State.choices, default=State.PENDING
@@ -234,3 +234,42 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.address} ({self.state})"
+
+
+class Delegation(models.Model):
+    """A head or reviewer hands their role in their unit to a colleague of the same unit for a
+    date range (委托). While it runs the delegate may act in that role; every action they take
+    records ``Event.acting_for`` = the delegator."""
+
+    delegator = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="delegations_given", verbose_name=_("for")
+    )
+    delegate = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="delegations_held", verbose_name=_("delegate")
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("role"), max_length=30)  # an accounts.roles.UnitRole value
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    reason = models.TextField(_("reason"), blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(_("ended early"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        indexes = [models.Index(fields=["delegate", "starts_on", "ends_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="delegation_dates_in_order",
+            )
+        ]
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+
+    def __str__(self) -> str:
+        return f"{self.delegator} → {self.delegate} ({self.role})"

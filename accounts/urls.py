@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts.views import auth, io, office
+from accounts.views import audit, auth, inbox, io, office
 
 app_name = "accounts"
 
@@ -28,7 +28,14 @@ urlpatterns = [
     ),
     path("office/people/<int:pk>/unlock/", office.person_unlock, name="person_unlock"),
     path("office/roles/", office.role_overview, name="role_overview"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:pk>/read/", inbox.notification_read, name="notification_read"),
+    path("inbox/read-all/", inbox.notification_read_all, name="notification_read_all"),
+    path("office/outbox/", inbox.outbox_list, name="outbox_list"),
+    path("office/outbox/<int:pk>/retry/", inbox.outbox_retry, name="outbox_retry"),
     path("office/import/<str:kind>/", io.sheet_import, name="sheet_import"),
     path("office/import/<str:kind>/confirm/", io.sheet_import_confirm, name="sheet_import_confirm"),
     path("office/export/<str:kind>.xlsx", io.sheet_export, name="sheet_export"),
+    path("office/audit/", audit.audit_list, name="audit_list"),
+    path("office/audit.xlsx", audit.audit_export, name="audit_export"),
 ]

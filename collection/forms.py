@@ -1,8 +1,12 @@
+from typing import Any
+
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import StyledForm
-from collection.models import Cycle, FieldSpec
+from accounts.notifications import mask_url
+from collection.models import Cycle, DependencyMode, FieldSpec
 
 
 class CycleCreateForm(StyledForm, forms.Form):
@@ -17,6 +21,26 @@ class CycleCreateForm(StyledForm, forms.Form):
 
 
 class CycleDatesForm(StyledForm, forms.ModelForm):
+    # Not required, so that a form without it keeps the cycle's setting.
+    dependency_mode = forms.ChoiceField(
+        label=_("Unfinished prerequisite tables"),
+        choices=DependencyMode.choices,
+        required=False,
+        help_text=_(
+            "What a table shows while the tables it depends on (基础表) are not yet delivered."
+        ),
+    )
+    webhook_url = forms.URLField(
+        label=capfirst(Cycle._meta.get_field("webhook_url").verbose_name),
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text=_(
+            "Optional: the address of a WeCom or DingTalk group robot. Publication, "
+            "returns, approvals and the daily overdue list are posted to the group."
+        ),
+    )
+
     class Meta:
         model = Cycle
         fields = [
@@ -28,10 +52,30 @@ class CycleDatesForm(StyledForm, forms.ModelForm):
             "deployment_deadline",
             "collection_deadline",
             "review_deadline",
+            "dependency_mode",
+            "webhook_url",
         ]
         widgets = {
-            name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d") for name in fields
+            name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            for name in fields
+            if name not in ("dependency_mode", "webhook_url")
         }
+
+    def clean_dependency_mode(self) -> str:
+        return str(self.cleaned_data.get("dependency_mode") or self.instance.dependency_mode)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The robot address carries its secret key: pages show it masked.
+        self.initial["webhook_url"] = mask_url(self.instance.webhook_url)
+
+    def clean_webhook_url(self) -> str:
+        """The masked address sent back (or no field at all) keeps the address."""
+        value = (self.cleaned_data.get("webhook_url") or "").strip()
+        current = self.instance.webhook_url
+        if "webhook_url" not in self.data or (current and value == mask_url(current)):
+            return current
+        return value
 
 
 class FieldSpecForm(StyledForm, forms.ModelForm):

@@ -70,6 +70,12 @@ class Cycle(models.Model):
     webhook_url = models.URLField(
         _("group robot address (WeCom or DingTalk)"), max_length=500, blank=True
     )
+    change_threshold = models.PositiveSmallIntegerField(
+        _("change from last year that needs an explanation (%)"), default=20
+    )
+    change_floor = models.DecimalField(
+        _("smallest change that counts"), max_digits=14, decimal_places=2, default=10
+    )
     dependency_mode = models.CharField(
         _("unfinished prerequisite tables"),
         max_length=10,
@@ -191,6 +197,14 @@ class FieldSpec(models.Model):
     )
     help = models.TextField(_("help text (指标解释)"), blank=True)
     multi = models.BooleanField(_("several values separated by ;"), default=False)
+    # Year over year: a change beyond this (percent, and at least ``change_floor`` in absolute
+    # terms) asks for an explanation; empty = the cycle's defaults.
+    change_threshold = models.PositiveSmallIntegerField(
+        _("change from last year that needs an explanation (%)"), null=True, blank=True
+    )
+    change_floor = models.DecimalField(
+        _("smallest change that counts"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["table", "position"]
@@ -482,3 +496,103 @@ class UploadJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contribution} {self.filename} ({self.state})"
+
+
+def announcement_path(instance: AnnouncementAttachment, filename: str) -> str:
+    return f"announcements/{instance.uploaded_at:%Y/%m}/{instance.sha256}"
+
+
+class Announcement(models.Model):
+    """A notice of the office (通知公告): the work plan, the 分工表, training material; to all
+    units or chosen ones. Each unit's collector and head confirm they have read it."""
+
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.PROTECT, null=True, blank=True, related_name="announcements"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    all_units = models.BooleanField(_("to every unit"), default=True)
+    units = models.ManyToManyField(
+        "accounts.Unit", verbose_name=_("to these units"), blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-created_at", "-id"]
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AnnouncementAttachment(KeptAsItCame, models.Model):
+    announcement = models.ForeignKey(
+        Announcement, on_delete=models.CASCADE, related_name="attachments"
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    file = models.FileField(upload_to=announcement_path, max_length=300)
+    uploaded_at = models.DateTimeField(_("uploaded"))
+
+    class Meta:
+        ordering = ["announcement", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+    immutable_message = "An attachment is kept as it came: add a new one."
+
+
+class AnnouncementReceipt(models.Model):
+    """One person's confirmation that they have read an announcement (for their unit)."""
+
+    announcement = models.ForeignKey(
+        Announcement, on_delete=models.CASCADE, related_name="receipts"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="+")
+    read_at = models.DateTimeField(_("read"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["announcement", "unit__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["announcement", "user", "unit"], name="receipt_unique_reader"
+            )
+        ]
+        verbose_name = _("read confirmation")
+        verbose_name_plural = _("read confirmations")
+
+    def __str__(self) -> str:
+        return f"{self.announcement} {self.user}"
+
+
+class CrossCheckResult(models.Model):
+    """The latest cross-table check of a table report (collection/services/crosscheck.py):
+    recomputed when the table's data or a table it reads changes, and at the collection group's
+    check. ``findings_blob`` holds the findings (packed like an upload's), ``not_checked`` the
+    rules whose other tables have no data yet."""
+
+    report = models.OneToOneField(TableReport, on_delete=models.CASCADE, related_name="crosscheck")
+    computed_at = models.DateTimeField(_("checked"))
+    error_count = models.PositiveIntegerField(default=0)
+    explain_count = models.PositiveIntegerField(default=0)
+    findings_blob = models.BinaryField(_("findings"), default=bytes)
+    not_checked = models.JSONField(default=list, blank=True)
+    sources = models.JSONField(default=dict, blank=True)  # {table code: where its data came from}
+    stale = models.BooleanField(default=False)  # an input changed since; a recheck is queued
+
+    class Meta:
+        verbose_name = _("cross-table check")
+        verbose_name_plural = _("cross-table checks")
+
+    def __str__(self) -> str:
+        return f"{self.report} ({self.error_count})"

@@ -8,7 +8,7 @@ schema; a ``Finding`` is one problem, located by Excel row and column.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from functools import cache
@@ -45,6 +45,11 @@ class FieldSchema:
     code_list: str | None = None
     help: str = ""
     multi: bool = False  # several values separated by ";"
+
+
+# Rule kinds that read other tables (collection/validation/crosstable.py); an upload's own check
+# skips them.
+CROSS_TABLE_KINDS = frozenset({"exists_in", "not_in", "aggregate_compare"})
 
 
 @dataclass(frozen=True)
@@ -118,9 +123,11 @@ class Finding:
     column_letter: str | None = None  # where that column is in the uploaded file
     value: str | None = None
     rule: str = ""  # rule id, e.g. "required", "code", "表2-1#0"
+    # A cross-table rule's other tables (codes, e.g. ("表1-2", "表1-3")), to link to them.
+    other_tables: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "row": self.row,
             "column": self.column,
             "column_letter": self.column_letter,
@@ -129,6 +136,9 @@ class Finding:
             "message": self.message,
             "rule": self.rule,
         }
+        if self.other_tables:  # only then, so that stored single-table findings keep their form
+            found["other_tables"] = list(self.other_tables)
+        return found
 
 
 @dataclass
@@ -152,6 +162,35 @@ class ParsedSheet:
 class RejectedFile(Exception):
     """The file cannot be read at all; the message (Chinese) says why and what to do.
     Nothing from it may be stored as accepted."""
+
+
+def _mentions(value: Any) -> set[str]:
+    """Every string inside a rule's parameters (field names among them)."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*(_mentions(v) for v in value.values())) if value else set()
+    if isinstance(value, list | tuple):
+        return set().union(*(_mentions(v) for v in value)) if value else set()
+    return set()
+
+
+def partial_schema(schema: TableSchema, owned: set[str] | frozenset[str]) -> TableSchema:
+    """The schema a unit that fills only ``owned`` fields of a single-record table is checked
+    against: the other fields are not required, and rules that read any of them are left to the
+    check of the merged row (where every unit's fields are together)."""
+    others = {f.name for f in schema.fields} - set(owned)
+    if not others:
+        return schema
+    return replace(
+        schema,
+        fields=tuple(replace(f, required=False) if f.name in others else f for f in schema.fields),
+        rules=tuple(
+            r
+            for r in schema.rules
+            if not (_mentions({k: v for k, v in r.params.items() if k != "examples"}) & others)
+        ),
+    )
 
 
 def _field_from_json(raw: dict[str, Any]) -> FieldSchema:

@@ -20,6 +20,7 @@ from collection.forms import CycleCreateForm, FieldSpecForm, TemplateUploadForm
 from collection.models import Cycle, FieldSpec
 from collection.schema import RejectedFile
 from collection.services import specs as spec_services
+from collection.services.breakdown_copy import breakdown_copy_last
 from collection.specdiff import diff_headers
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -75,7 +76,39 @@ def cycle_create(request: HttpRequest) -> HttpResponse:
             status=422,
         )
     messages.success(request, _("The %(year)s cycle has been created.") % {"year": cycle.year})
+    if previous:
+        _breakdown_copy_messages(request, cycle)
     return redirect("review:cycle_detail", year=cycle.year)
+
+
+def _breakdown_copy_messages(request: HttpRequest, cycle: Cycle) -> None:
+    """Say what the new cycle took over of last year's task breakdown."""
+    report = breakdown_copy_last(cycle)
+    if report is None:
+        return
+    names = {"year": report.source_year, "count": len(report.copied)}
+    if report.copied:
+        messages.info(
+            request,
+            _(
+                "%(count)s rows of the %(year)s task breakdown were copied, with deadlines one "
+                "year later. It is not published yet: check it, then publish it."
+            )
+            % names,
+        )
+    if report.missing_tables:
+        messages.warning(
+            request,
+            _("Not copied, because this cycle no longer has the table: %(tables)s.")
+            % {"tables": "、".join(report.missing_tables)},
+        )
+    for code, unit, role in report.inactive_units:
+        text = (
+            _("%(table)s: the responsible unit %(unit)s is inactive, so the row was not copied.")
+            if role == "responsible"
+            else _("%(table)s: the inactive assisting unit %(unit)s was left out.")
+        )
+        messages.warning(request, text % {"table": code, "unit": unit})
 
 
 def cycle_changes(request: HttpRequest, year: int) -> HttpResponse:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "accounts.context_processors.inbox",
             ],
         },
     },
@@ -125,6 +127,15 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Celery beat (`celery -A config beat`): the outbox is swept every minute (messages left pending
+# while Redis or the worker was down, and retries after a failure); reminders go out at 8:00.
+CELERY_BEAT_SCHEDULE = {
+    "send-outbox": {"task": "accounts.tasks.send_outbox", "schedule": 60.0},
+    "deadline-reminders": {
+        "task": "review.tasks.deadline_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -185,13 +196,27 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Outgoing mail: SMTP when EMAIL_HOST is set, otherwise written as files under
+# CAIJI_DATA_DIR/mail (the embedded default; nothing leaves the machine). Notifications are sent
+# from the outbox (accounts/notifications.py).
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env_str("EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = DATA_DIR / "mail"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # SMTP over SSL, usually port 465
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "caiji@localhost")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# The site's address as people reach it (e.g. https://caiji.example.edu.cn): links in e-mails and
+# group-robot messages start with it. Empty: the links are paths only.
+CAIJI_SITE_URL = env_str("CAIJI_SITE_URL")
 
 # Import of units and people (office pages).
 CAIJI_IMPORT_MAX_BYTES = env_int("CAIJI_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
@@ -228,4 +253,8 @@ CAIJI_UPLOAD_MAX_BYTES = env_int("CAIJI_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 CAIJI_UPLOAD_MAX_ROWS = env_int("CAIJI_UPLOAD_MAX_ROWS", 200_000)
 CAIJI_UPLOAD_MAX_COLUMNS = env_int("CAIJI_UPLOAD_MAX_COLUMNS", 200)
 CAIJI_UPLOAD_MAX_UNCOMPRESSED = env_int("CAIJI_UPLOAD_MAX_UNCOMPRESSED", 1024 * 1024 * 1024)
+# Contribution uploads larger than this are read and checked in a Celery task (UploadJob) with
+# visible progress; a job that has not moved for CAIJI_UPLOAD_JOB_STALE_SECONDS is shown as stopped.
+CAIJI_UPLOAD_INLINE_MAX_BYTES = env_int("CAIJI_UPLOAD_INLINE_MAX_BYTES", 1024 * 1024)
+CAIJI_UPLOAD_JOB_STALE_SECONDS = env_int("CAIJI_UPLOAD_JOB_STALE_SECONDS", 600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -10,7 +10,7 @@ from guardian.models import UserObjectPermission
 from accounts.models import Unit, User
 from accounts.roles import CODENAME_TO_UNIT_ROLE, CollegeRole
 from accounts.selectors import has_college_role
-from collection.models import Contribution
+from collection.models import Contribution, TableReport
 
 
 def get_contribution_for_user(user: User, pk: int) -> Contribution:
@@ -46,4 +46,39 @@ def _may_see(user: User, contribution: Contribution) -> bool:
         content_type=ContentType.objects.get_for_model(Unit),
         permission__codename__in=list(CODENAME_TO_UNIT_ROLE),
         object_pk__in=[str(pk) for pk in units],
+    ).exists()
+
+
+def get_report_for_user(user: User, pk: int) -> TableReport:
+    """The table report if ``user`` may see it: a role holder of the responsible unit or of an
+    assisting unit of its assignment, or a member of a college-wide group; else Http404."""
+    report = (
+        TableReport.objects.select_related(
+            "assignment__cycle", "assignment__table", "assignment__responsible_unit"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if report is None or not _may_see_report(user, report):
+        raise Http404
+    return report
+
+
+def _may_see_report(user: User, report: TableReport) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if any(has_college_role(user, role) for role in CollegeRole):
+        return True
+    assignment = report.assignment
+    units = [assignment.responsible_unit_id]
+    units += list(assignment.assisting_units.values_list("pk", flat=True))
+    return _holds_role_in(user, units)
+
+
+def _holds_role_in(user: User, unit_ids: list[int]) -> bool:
+    return UserObjectPermission.objects.filter(
+        user=user,
+        content_type=ContentType.objects.get_for_model(Unit),
+        permission__codename__in=list(CODENAME_TO_UNIT_ROLE),
+        object_pk__in=[str(pk) for pk in unit_ids],
     ).exists()

@@ -97,3 +97,31 @@ class Signature(AppendOnly):
 
     def __str__(self) -> str:
         return f"{self.head} {self.content_hash[:12]}"
+
+
+class ExplanationReview(AppendOnly):
+    """A reviewer accepts or rejects a collector's explanation of a 需说明 finding (e.g. a change
+    from last year). The latest decision per reviewer counts; a rejection needs a reason."""
+
+    class Decision(models.TextChoices):
+        ACCEPT = "accept", _("Accept")
+        REJECT = "reject", _("Reject")
+
+    explanation = models.ForeignKey(
+        "collection.Explanation", on_delete=models.CASCADE, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    stage = models.CharField(_("stage"), max_length=20)
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("explanation review")
+        verbose_name_plural = _("explanation reviews")
+
+    def __str__(self) -> str:
+        return f"{self.explanation} {self.decision}"

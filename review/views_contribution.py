@@ -1,7 +1,8 @@
-"""The contribution page (单位填报) and its actions: upload a version, explain findings, submit,
-approve, sign and return. The buttons are exactly ``available_transitions``; every action
-loads the contribution through ``get_contribution_for_user`` (404 for outsiders) and lets the
-workflow decide (PermissionDenied → 403, ValidationError → a message)."""
+"""The contribution page (单位填报) and its actions: explain findings, submit, approve, sign and
+return (uploading and downloads: review/views_upload.py). The buttons are exactly
+``available_transitions``; every action loads the contribution through
+``get_contribution_for_user`` (404 for outsiders) and lets the workflow decide
+(PermissionDenied → 403, ValidationError → a message)."""
 
 from __future__ import annotations
 
@@ -22,17 +23,18 @@ from accounts.models import User
 from accounts.selectors import events_for_object
 from collection.models import Contribution, ContributionState, Explanation
 from collection.schema import Finding, Severity
-from collection.services.uploads import findings_from_upload
+from collection.services.jobs import jobs_shown
+from collection.services.uploads import findings_from_upload, unpack
 from collection.services.versions import (
     explanation_add,
     finding_key_of,
     require_collector,
     require_drafting,
-    version_create,
 )
 from review import workflow
 from review.access import get_contribution_for_user
 from review.forms import ExplanationForm, ReturnForm, VersionUploadForm
+from review.models import Review
 
 FINDINGS_SHOWN = 200
 STATE_BADGES = {
@@ -44,54 +46,29 @@ STATE_BADGES = {
 
 
 @dataclass
+class RemarkEntry:
+    """A cell remark of a return, placed in the findings list at its row and column."""
+
+    row: int | None
+    column: str
+    column_letter: str
+    value: str
+    text: str
+    review: Review
+
+
+@dataclass
 class FindingRow:
-    finding: Finding
+    finding: Finding | None
     key: str
     explanation: Explanation | None
+    remark: RemarkEntry | None = None
 
 
 @require_GET
 def contribution_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contribution = get_contribution_for_user(request.user, pk)  # type: ignore[arg-type]
     return _page(request, contribution)
-
-
-@require_POST
-def contribution_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    contribution = get_contribution_for_user(request.user, pk)  # type: ignore[arg-type]
-    form = VersionUploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        file = form.cleaned_data["file"]
-        try:
-            if file.size > settings.CAIJI_UPLOAD_MAX_BYTES:
-                raise ValidationError(
-                    _(
-                        "The file is larger than %(mb)s MB. Upload only the table's sheet, "
-                        "without pictures or other sheets."
-                    )
-                    % {"mb": settings.CAIJI_UPLOAD_MAX_BYTES // (1024 * 1024)}
-                )
-            version = version_create(
-                actor=request.user,  # type: ignore[arg-type]
-                contribution=contribution,
-                content=file.read(),
-                filename=file.name,
-            )
-        except ValidationError as exc:
-            form.add_error("file", exc)
-        else:
-            messages.success(request, _version_message(version.number, version.error_count))
-            return redirect("review:contribution_detail", pk=pk)
-    return _page(request, contribution, upload_form=form, status=422)
-
-
-def _version_message(number: int, errors: int) -> str:
-    if errors:
-        return _(
-            "Version %(number)s is saved with %(count)s error(s): correct them in the file "
-            "and upload it again."
-        ) % {"number": number, "count": errors}
-    return _("Version %(number)s is saved.") % {"number": number}
 
 
 @require_POST
@@ -151,12 +128,16 @@ def contribution_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def contribution_return(request: HttpRequest, pk: int) -> HttpResponse:
     contribution = get_contribution_for_user(request.user, pk)  # type: ignore[arg-type]
-    form = ReturnForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    form = ReturnForm.for_table(contribution.assignment.table, request.POST)
     return _act(
         request,
         contribution,
-        lambda actor, c: workflow.contribution_return(actor=actor, contribution=c, reason=reason),
+        lambda actor, c: workflow.contribution_return(
+            actor=actor,
+            contribution=c,
+            reason=request.POST.get("reason", ""),
+            remarks=form.valid_remarks(),
+        ),
         _("Returned to drafting with your reason: the collector can now correct the data."),
     )
 
@@ -191,7 +172,12 @@ def _page(
 ) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     version = contribution.current_version
-    rows = _finding_rows(contribution) if version else []
+    latest_return = _latest_return(contribution)
+    # A return's remarks say what to correct: shown until the corrected data is delivered (the
+    # unit's reviewers and head see what was asked), not on the delivered data.
+    open_ = contribution.state != ContributionState.DELIVERED
+    remarks = _remark_entries(latest_return) if latest_return and open_ else []
+    rows = _finding_rows(contribution, remarks) if version else []
     show_all = request.GET.get("findings") == "all"
     return render(
         request,
@@ -217,23 +203,86 @@ def _page(
             ],
             "can_change": _can_change(user, contribution),
             "upload_form": upload_form or VersionUploadForm(),
-            "return_form": ReturnForm(),
+            "upload_inline_max_bytes": settings.CAIJI_UPLOAD_INLINE_MAX_BYTES,
+            "return_form": ReturnForm.for_table(contribution.assignment.table),
+            "latest_return": latest_return,
+            "remarks": remarks,
+            **_jobs_context(user, contribution),
         },
         status=status,
     )
 
 
-def _finding_rows(contribution: Contribution) -> list[FindingRow]:
+def _finding_rows(contribution: Contribution, remarks: list[RemarkEntry]) -> list[FindingRow]:
+    """The version's findings with the latest return's remarks placed at their rows (a
+    remark first among the entries of its row)."""
     version = contribution.current_version
     assert version is not None
     latest: dict[str, Explanation] = {}
     for explanation in version.explanations.select_related("author"):  # newest first per key
         latest.setdefault(explanation.finding_key, explanation)
-    rows = []
+    rows = [FindingRow(None, "", None, remark) for remark in remarks]
     for finding in findings_from_upload(version.upload):
         key = finding_key_of(finding) if finding.severity == Severity.EXPLAIN else ""
         rows.append(FindingRow(finding, key, latest.get(key)))
+    if remarks:
+        rows.sort(key=_row_key)  # stable: findings keep their order within a row
     return rows
+
+
+def _row_key(item: FindingRow) -> tuple[bool, int]:
+    row = item.remark.row if item.remark else item.finding.row  # type: ignore[union-attr]
+    return (row is not None, row or 0)
+
+
+def _latest_return(contribution: Contribution) -> Review | None:
+    return (  # type: ignore[no-any-return]
+        contribution.reviews.filter(decision=Review.Decision.RETURN)  # type: ignore[attr-defined]
+        .select_related("reviewer", "version__upload")
+        .first()
+    )
+
+
+def _remark_entries(review: Review) -> list[RemarkEntry]:
+    """The return's remarks, each with the value it points at in the version it was given on."""
+    if not review.remarks:
+        return []
+    headers: list[str] = []
+    cells: dict[int, list[str]] = {}
+    letters: dict[str, str] = {}
+    if review.version is not None:
+        data = unpack(review.version.upload.rows_blob) or {}
+        assert isinstance(data, dict)
+        headers = list(data.get("headers", []))
+        cells = dict(zip(data.get("row_numbers", []), data.get("rows", []), strict=False))
+        letters = data.get("column_letters", {})
+    entries = []
+    for remark in review.remarks:
+        row, column = _row_number(remark.get("row")), str(remark.get("column") or "")
+        values = cells.get(row or 0, [])
+        index = headers.index(column) if column in headers else None
+        value = values[index] if index is not None and index < len(values) else ""
+        entries.append(
+            RemarkEntry(row, column, letters.get(column, ""), value, remark.get("text", ""), review)
+        )
+    return entries
+
+
+def _jobs_context(user: User, contribution: Contribution) -> dict[str, Any]:
+    jobs = jobs_shown(contribution)
+    return {
+        "contribution": contribution,
+        "jobs": jobs,
+        "jobs_active": any(not j["finished"] for j in jobs),
+        "can_change": _can_change(user, contribution),
+    }
+
+
+def _row_number(raw: object) -> int | None:
+    try:
+        return int(raw)  # type: ignore[call-overload,no-any-return]
+    except (TypeError, ValueError):
+        return None
 
 
 def _deadline(contribution: Contribution) -> object:

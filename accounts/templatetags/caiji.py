@@ -2,6 +2,8 @@ from datetime import timedelta
 
 from django import template
 
+from accounts import audit_labels
+
 register = template.Library()
 
 
@@ -17,3 +19,9 @@ def page_url(context: template.Context, number: int) -> str:
     query = context["request"].GET.copy()
     query["page"] = number
     return f"?{query.urlencode()}"
+
+
+@register.filter
+def action_label(action: str) -> str:
+    """An Event's action code as a label for people (accounts/audit_labels.py)."""
+    return audit_labels.action_label(action)

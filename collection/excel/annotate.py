@@ -1,5 +1,6 @@
 """An annotated copy of an upload: its data rebuilt from the parsed rows at their original Excel
-row numbers, every finding as a coloured cell with a comment, and a summary sheet first.
+row numbers, every finding (and every remark of a return) as a coloured cell with a comment, and
+a summary sheet first.
 
 xlsxwriter writes the workbook (styles, comments, links, the summary), but not the data sheet's
 cells: at about 12 µs a cell it needs ~5 s for a 50,000-row roster on a 2-core machine. Those
@@ -13,7 +14,8 @@ import io
 import re
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
@@ -30,9 +32,16 @@ TEXT = {
     "count": "条",
 }
 COLUMNS = ("行", "列", "列名", "值", "级别", "说明")
+REMARK = "remark"  # a reviewer's remark given with a return, marked like a finding
 SEVERITY_LABELS = {Severity.ERROR: "错误", Severity.EXPLAIN: "需说明", Severity.HINT: "提示"}
-FILLS = {Severity.ERROR: "#FFC7CE", Severity.EXPLAIN: "#FFEB9C", Severity.HINT: "#DDEBF7"}
-RANK = {Severity.ERROR: 0, Severity.EXPLAIN: 1, Severity.HINT: 2}
+LABELS: dict[str, str] = {**{str(k): v for k, v in SEVERITY_LABELS.items()}, REMARK: "退回意见"}
+FILLS: dict[str, str] = {
+    Severity.ERROR: "#FFC7CE",
+    Severity.EXPLAIN: "#FFEB9C",
+    Severity.HINT: "#DDEBF7",
+    REMARK: "#E4DFEC",
+}
+RANK: dict[str, int] = {REMARK: -1, Severity.ERROR: 0, Severity.EXPLAIN: 1, Severity.HINT: 2}
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 MAX_TEXT = 32_767  # Excel's limit of characters in a cell or a comment
 SUMMARY_FIRST_ROW = 7  # zero-based row of the first finding on the summary sheet
@@ -44,37 +53,66 @@ NEEDS_ESCAPE = re.compile(
 )
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
-Marks = dict[int, dict[int, list[Finding]]]  # Excel row -> column index -> findings
+
+@dataclass(frozen=True)
+class Remark:
+    """A reviewer's remark on a cell (or on a whole row when ``column`` is empty)."""
+
+    row: int | None  # Excel row number in the uploaded file
+    column: str  # header text
+    text: str
+    author: str = ""
 
 
-def annotate(sheet: ParsedSheet, findings: list[Finding]) -> bytes:
-    """The upload as .xlsx with its findings marked, never re-reading the user's file."""
+@dataclass(frozen=True)
+class _Note:
+    kind: str  # a Severity or REMARK
+    message: str
+
+
+Marks = dict[int, dict[int, list[_Note]]]  # Excel row -> column index -> notes
+
+
+def annotate(sheet: ParsedSheet, findings: list[Finding], remarks: Sequence[Remark] = ()) -> bytes:
+    """The upload as .xlsx with its findings and remarks marked, never re-reading the user's
+    file."""
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"in_memory": True})
     summary = workbook.add_worksheet(TEXT["summary_sheet"])
     data_name = _data_sheet_name(sheet)
     data = workbook.add_worksheet(data_name)
     header = workbook.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1})
-    fills = {s: workbook.add_format({"bg_color": color}) for s, color in FILLS.items()}
-    marks = _marks(sheet, findings)
-    _write_summary(workbook, summary, sheet, findings, data_name, header, fills)
+    fills = {kind: workbook.add_format({"bg_color": color}) for kind, color in FILLS.items()}
+    marks = _marks(sheet, findings, remarks)
+    _write_summary(workbook, summary, sheet, findings, remarks, data_name, header, fills)
     _prepare_data_sheet(data, sheet, marks)
     workbook.close()
-    # Both formats are used on the summary sheet, so xlsxwriter has given them style indexes.
-    styles = {severity: fill.xf_index or 0 for severity, fill in fills.items()}
+    # The fills in use are used on the summary sheet, so xlsxwriter has given them style indexes.
+    styles = {kind: fill.xf_index or 0 for kind, fill in fills.items()}
     rows = _sheet_rows(sheet, marks, header.xf_index or 0, styles)
     last = max([sheet.header_row, *sheet.row_numbers, *marks])
     dimension = f"A1:{xl_rowcol_to_cell(last - 1, max(len(sheet.schema.headers), 1) - 1)}"
     return _with_sheet_data(output.getvalue(), "xl/worksheets/sheet2.xml", rows, dimension)
 
 
-def _marks(sheet: ParsedSheet, findings: list[Finding]) -> Marks:
+def _marks(sheet: ParsedSheet, findings: list[Finding], remarks: Sequence[Remark]) -> Marks:
     index = {name: i for i, name in enumerate(sheet.schema.headers)}
     marks: Marks = defaultdict(lambda: defaultdict(list))
+    for remark in remarks:
+        if remark.row is not None:
+            marks[remark.row][index.get(remark.column, 0)].append(
+                _Note(REMARK, _remark_text(remark))
+            )
     for finding in findings:
         if finding.row is not None:
-            marks[finding.row][index.get(finding.column or "", 0)].append(finding)
+            marks[finding.row][index.get(finding.column or "", 0)].append(
+                _Note(finding.severity, finding.message)
+            )
     return marks
+
+
+def _remark_text(remark: Remark) -> str:
+    return f"{remark.text}（{remark.author}）" if remark.author else remark.text
 
 
 def _prepare_data_sheet(ws: Worksheet, sheet: ParsedSheet, marks: Marks) -> None:
@@ -84,8 +122,8 @@ def _prepare_data_sheet(ws: Worksheet, sheet: ParsedSheet, marks: Marks) -> None
     for row, columns in marks.items():
         for col, found in columns.items():
             text = "\n".join(
-                f"【{SEVERITY_LABELS[f.severity]}】{f.message}"
-                for f in sorted(found, key=lambda f: RANK[f.severity])
+                f"【{LABELS[n.kind]}】{n.message}"
+                for n in sorted(found, key=lambda n: RANK[n.kind])
             )
             lines = sum(len(line) // 20 + 1 for line in text.split("\n"))
             box = {"width": 300, "height": min(20 + 16 * lines, 400)}
@@ -93,7 +131,7 @@ def _prepare_data_sheet(ws: Worksheet, sheet: ParsedSheet, marks: Marks) -> None
 
 
 def _sheet_rows(
-    sheet: ParsedSheet, marks: Marks, header: int, styles: dict[Severity, int]
+    sheet: ParsedSheet, marks: Marks, header: int, styles: dict[str, int]
 ) -> Iterator[str]:
     """The data sheet's rows as XML: every value an inline string, so text such as "=cmd()"
     stays text and never becomes a formula."""
@@ -121,11 +159,11 @@ def _styled_row(
     n: int,
     values: list[str],
     letters: list[str],
-    marked: dict[int, list[Finding]],
+    marked: dict[int, list[_Note]],
     base: int,
-    styles: dict[Severity, int],
+    styles: dict[str, int],
 ) -> str:
-    worst = {c: min((f.severity for f in fs), key=RANK.__getitem__) for c, fs in marked.items()}
+    worst = {c: min((n.kind for n in ns), key=RANK.__getitem__) for c, ns in marked.items()}
     parts = []
     for c in range(max(len(values), max(worst, default=-1) + 1)):
         value = values[c] if c < len(values) else ""
@@ -184,9 +222,10 @@ def _write_summary(
     ws: Worksheet,
     sheet: ParsedSheet,
     findings: list[Finding],
+    remarks: Sequence[Remark],
     data_name: str,
     header: Format,
-    fills: dict[Severity, Format],
+    fills: dict[str, Format],
 ) -> None:
     schema = sheet.schema
     bold = workbook.add_format({"bold": True})
@@ -197,12 +236,17 @@ def _write_summary(
         ws.write_string(r, 0, SEVERITY_LABELS[severity], fills[severity])
         ws.write_number(r, 1, counts[severity])
         ws.write_string(r, 2, TEXT["count"])
+    if remarks:
+        ws.write_string(5, 0, LABELS[REMARK], fills[REMARK])
+        ws.write_number(5, 1, len(remarks))
+        ws.write_string(5, 2, TEXT["count"])
     ws.write_row(SUMMARY_FIRST_ROW - 1, 0, COLUMNS, header)
     for first, last, width in ((0, 1, 8), (2, 3, 20), (4, 4, 8), (5, 5, 80)):
         ws.set_column(first, last, width)
     ws.freeze_panes(SUMMARY_FIRST_ROW, 0)
     index = {name: i for i, name in enumerate(schema.headers)}
-    ordered = sorted(findings, key=lambda f: (f.row or 0, index.get(f.column or "", -1)))
+    entries = [*_remark_entries(sheet, remarks), *findings]
+    ordered = sorted(entries, key=lambda f: (f.row or 0, index.get(f.column or "", -1)))
     quoted = data_name.replace("'", "''")
     for r, f in enumerate(ordered, start=SUMMARY_FIRST_ROW):
         if f.row is not None:
@@ -219,8 +263,34 @@ def _write_summary(
         for col, text in ((2, f.column), (3, f.value)):
             if text:
                 ws.write_string(r, col, text[:MAX_TEXT])
-        ws.write_string(r, 4, SEVERITY_LABELS[f.severity], fills[f.severity])
+        kind = f.rule if f.rule == REMARK else f.severity
+        ws.write_string(r, 4, LABELS[kind], fills[kind])
         ws.write_string(r, 5, f.message[:MAX_TEXT])
+
+
+def _remark_entries(sheet: ParsedSheet, remarks: Sequence[Remark]) -> list[Finding]:
+    """Remarks as summary lines (rule ``REMARK``), with the value of the cell they point at."""
+    if not remarks:
+        return []
+    position = {n: i for i, n in enumerate(sheet.row_numbers)}
+    index = {name: i for i, name in enumerate(sheet.schema.headers)}
+    entries = []
+    for remark in remarks:
+        i, c = position.get(remark.row or 0), index.get(remark.column)
+        row = sheet.rows[i] if i is not None else []
+        value = row[c] if c is not None and c < len(row) else None
+        entries.append(
+            Finding(
+                Severity.HINT,
+                _remark_text(remark),
+                row=remark.row,
+                column=remark.column or None,
+                column_letter=sheet.column_letters.get(remark.column),
+                value=value,
+                rule=REMARK,
+            )
+        )
+    return entries
 
 
 def _data_sheet_name(sheet: ParsedSheet) -> str:

@@ -11,9 +11,11 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import event_record
 from accounts.models import User
+from accounts.notifications import mask_url
 from accounts.selectors import is_office
 from collection.models import CodeList, Cycle, FieldSpec, TableSpec
 from collection.schema import RULES_DIR, catalog
+from collection.services.breakdown_copy import breakdown_copy_from
 from collection.specdiff import HeaderDiff, diff_headers, header_key
 
 
@@ -102,13 +104,19 @@ def catalog_load(*, actor: User | None, year: int) -> tuple[Cycle, int]:
 
 @transaction.atomic
 def cycle_create_from_previous(*, actor: User | None, previous: Cycle, year: int) -> Cycle:
-    """Start a new year by copying the previous cycle's code lists and table specs."""
+    """Start a new year by copying the previous cycle's code lists, table specs, dependency
+    setting and task breakdown (unpublished: see ``breakdown_copy.breakdown_copy_from``)."""
     require_office(actor)
     if Cycle.objects.filter(year=year).exists():
         raise ValidationError(_("The %(year)s cycle already exists.") % {"year": year})
     if year <= previous.year:
         raise ValidationError(_("A new cycle must come after %(year)s.") % {"year": previous.year})
-    cycle = Cycle.objects.create(year=year, previous=previous, **Cycle.default_dates(year))
+    cycle = Cycle.objects.create(
+        year=year,
+        previous=previous,
+        dependency_mode=previous.dependency_mode,
+        **Cycle.default_dates(year),
+    )
     lists = {
         old.pk: CodeList.objects.create(cycle=cycle, name=old.name, values=old.values)
         for old in previous.code_lists.all()
@@ -126,6 +134,7 @@ def cycle_create_from_previous(*, actor: User | None, previous: Cycle, year: int
             f.code_list = lists.get(f.code_list_id) if f.code_list_id else None
         FieldSpec.objects.bulk_create(fields)
     event_record(actor=actor, action="cycle.create", obj=cycle, data={"copied_from": previous.year})
+    breakdown_copy_from(actor=actor, cycle=cycle, source=previous)
     return cycle
 
 
@@ -245,13 +254,14 @@ def table_spec_refresh(*, actor: User | None, spec: TableSpec, headers: list[str
 
 @transaction.atomic
 def cycle_dates_update(*, actor: User | None, cycle: Cycle, values: dict[str, Any]) -> Cycle:
-    """Change the cycle's statistics dates and stage deadlines; audited."""
+    """Change the cycle's statistics dates, stage deadlines and dependency mode; audited."""
     require_office(actor)
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
     changed = {}
     for name, value in values.items():
         if getattr(cycle, name) != value:
-            changed[name] = [str(getattr(cycle, name)), str(value)]
+            shown = mask_url if name == "webhook_url" else str  # the robot's key stays secret
+            changed[name] = [shown(getattr(cycle, name)), shown(value)]
             setattr(cycle, name, value)
     if changed:
         if cycle.academic_start >= cycle.academic_end or cycle.natural_start >= cycle.natural_end:

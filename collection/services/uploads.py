@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -70,6 +71,7 @@ def findings_from_upload(upload: Upload) -> list[Finding]:
             column_letter=f.get("column_letter"),
             value=f.get("value"),
             rule=f.get("rule", ""),
+            other_tables=tuple(f.get("other_tables", ())),
         )
         for f in (unpack(upload.findings_blob) or [])  # type: ignore[union-attr,attr-defined]
     ]
@@ -81,6 +83,7 @@ def check_file(
     filename: str,
     dates: CycleDates,
     limits: Limits | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[ParsedSheet, list[Finding]]:
     """Read and validate without storing anything (the command line uses this).
 
@@ -95,6 +98,8 @@ def check_file(
             limits=limits or Limits.from_settings(),
             expect_year=dates.year,
         )
+        if progress is not None:
+            progress("checking")
         return sheet, validate(schema, sheet, dates)
 
 
@@ -108,10 +113,12 @@ def upload_check(
     content: bytes,
     filename: str,
     purpose: str = Upload.Purpose.CHECK,
+    progress: Callable[[str], None] | None = None,
 ) -> CheckOutcome:
     """Keep the file with its hash; read and validate it; store the rows and findings.
 
     A refused file is kept as refused, with the reason, and none of its rows are stored.
+    ``progress`` is told each stage ("checking", "storing") of a background upload job.
     """
     sha = hashlib.sha256(content).hexdigest()
     now = timezone.now()
@@ -127,13 +134,15 @@ def upload_check(
         uploaded_at=now,
     )
     try:
-        sheet, findings = check_file(schema, content, filename, dates)
+        sheet, findings = check_file(schema, content, filename, dates, progress=progress)
     except RejectedFile as exc:
         upload = Upload(status=Upload.Status.REJECTED, reason=str(exc), **common)
         upload.file.save(sha, ContentFile(content), save=False)
         upload.save()
         _record(actor, upload)
         return CheckOutcome(upload, None, [])
+    if progress is not None:
+        progress("storing")
     counts = {s: 0 for s in Severity}
     for f in findings:
         counts[f.severity] += 1

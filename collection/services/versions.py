@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -18,10 +19,11 @@ from collection.models import (
     Contribution,
     ContributionState,
     Explanation,
+    TableSpec,
     Upload,
     Version,
 )
-from collection.schema import Finding, Severity
+from collection.schema import Finding, Severity, TableSchema, partial_schema
 from collection.selectors import table_schema
 from collection.services.uploads import findings_from_upload, unpack, upload_check
 
@@ -92,19 +94,25 @@ def _locked(contribution: Contribution) -> Contribution:
 
 
 def version_create(
-    *, actor: User, contribution: Contribution, content: bytes, filename: str
+    *,
+    actor: User,
+    contribution: Contribution,
+    content: bytes,
+    filename: str,
+    progress: Callable[[str], None] | None = None,
 ) -> Version:
     """Keep and check an uploaded file; when it can be read, make it the next version.
 
     A file that cannot be read is kept as refused (with its Upload and Event, committed) and
-    a ValidationError carries the reader's message.
+    a ValidationError carries the reader's message. ``progress`` hears the stages of a
+    background upload job (collection/services/jobs.py).
     """
     refused: str | None = None
     with transaction.atomic():
         contribution = _locked(contribution)
         require_collector(actor, contribution)
         require_drafting(contribution)
-        version = _version_from_file(actor, contribution, content, filename)
+        version = _version_from_file(actor, contribution, content, filename, progress)
         if isinstance(version, str):
             refused = version
     if refused is not None:
@@ -113,27 +121,60 @@ def version_create(
     return version
 
 
+def editable_fields(contribution: Contribution, schema: TableSchema) -> list[str]:
+    """The fields the contribution's unit fills. List tables: all of them. Single-record tables:
+    an assisting unit its own fields in ``Assignment.field_owners``, the responsible unit every
+    field no assisting unit owns."""
+    if schema.row_mode != TableSpec.RowMode.SINGLE:
+        return list(schema.headers)
+    assignment = contribution.assignment
+    owners: dict[str, list[str]] = assignment.field_owners or {}
+    if contribution.unit_id == assignment.responsible_unit_id:
+        taken = {name for names in owners.values() for name in names}
+        return [h for h in schema.headers if h not in taken]
+    own = set(owners.get(contribution.unit.code, []))
+    return [h for h in schema.headers if h in own]
+
+
+def contribution_schema(contribution: Contribution) -> TableSchema:
+    """What a contribution is checked against: the whole table, except for a unit that fills
+    only some fields of a single-record table (``partial_schema``)."""
+    schema = table_schema(contribution.assignment.table)
+    if schema.row_mode != TableSpec.RowMode.SINGLE or not contribution.assignment.field_owners:
+        return schema
+    return partial_schema(schema, set(editable_fields(contribution, schema)))
+
+
 def _version_from_file(
-    actor: User, contribution: Contribution, content: bytes, filename: str
+    actor: User,
+    contribution: Contribution,
+    content: bytes,
+    filename: str,
+    progress: Callable[[str], None] | None = None,
+    *,
+    purpose: str = Upload.Purpose.CONTRIBUTION,
+    event_data: dict[str, object] | None = None,
 ) -> Version | str:
+    """The next version from a file (uploaded, or built from rows entered online: purpose
+    ONLINE); the caller holds the contribution's row lock and has checked the actor's right."""
     cycle = contribution.assignment.cycle
     outcome = upload_check(
         actor=actor,
         cycle=cycle,
-        schema=table_schema(contribution.assignment.table),
+        schema=contribution_schema(contribution),
         dates=cycle.dates(),
         content=content,
         filename=filename,
-        purpose=Upload.Purpose.CONTRIBUTION,
+        purpose=purpose,
+        progress=progress,
     )
     upload = outcome.upload
     if upload.status == Upload.Status.REJECTED:
         return upload.reason
     headers, rows = upload_rows(upload)
-    last = contribution.versions.aggregate(n=Max("number"))["n"] or 0
     version = Version.objects.create(
         contribution=contribution,
-        number=last + 1,
+        number=version_next_number(contribution),
         upload=upload,
         content_hash=rows_hash(headers, rows),
         row_count=upload.row_count,
@@ -158,9 +199,15 @@ def _version_from_file(
             "sha256": upload.sha256,
             "rows": version.row_count,
             "errors": version.error_count,
+            "purpose": upload.purpose,
+            **(event_data or {}),
         },
     )
     return version
+
+
+def version_next_number(contribution: Contribution) -> int:
+    return (contribution.versions.aggregate(n=Max("number"))["n"] or 0) + 1
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.utils.translation import gettext
 
 from collection.schema import CycleDates, Finding, ParsedSheet, Severity, TableSchema
+from collection.validation.crosstable import is_cross_table
 from collection.validation.fields import check_fields
 from collection.validation.rules import evaluate_rule
 
@@ -19,7 +20,8 @@ def validate(schema: TableSchema, sheet: ParsedSheet, cycle: CycleDates) -> list
     findings = list(sheet.findings)
     findings.extend(check_fields(schema, sheet))
     for rule in schema.rules:
-        findings.extend(evaluate_rule(rule, schema, sheet, cycle))
+        if not is_cross_table(rule):  # those need other tables: crosscheck() runs them
+            findings.extend(evaluate_rule(rule, schema, sheet, cycle))
     return sort_findings(findings, schema)
 
 

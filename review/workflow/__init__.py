@@ -19,6 +19,7 @@ from review.workflow.table_reports import (
     table_report_approve,
     table_report_mark_uploaded,
     table_report_reopen,
+    table_report_resolve_conflict,
     table_report_return,
     table_report_start_second_review,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "table_report_approve",
     "table_report_mark_uploaded",
     "table_report_reopen",
+    "table_report_resolve_conflict",
     "table_report_return",
     "table_report_start_second_review",
 ]

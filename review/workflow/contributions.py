@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import UnitRole
 from accounts.selectors import has_unit_role
+from collection.dependencies import prerequisites_block, prerequisites_pending
 from collection.models import Contribution, ContributionState, TableReport, TableReportState
 from collection.services.versions import require_collector, unexplained_findings
 from review.models import Review, Signature
@@ -84,6 +85,17 @@ def submit_check(c: Contribution, actor: User) -> None:
                 "explain each of them before submitting."
             )
             % {"count": len(missing), "row": missing[0].row or "-", "column": missing[0].column}
+        )
+    # Read depends_on first: a table without prerequisites costs no query.
+    blocking = c.assignment.table.depends_on and prerequisites_block(c.assignment)
+    if blocking and (pending := prerequisites_pending(c.assignment)):
+        raise ValidationError(
+            _(
+                "The prerequisite table(s) %(tables)s are not yet delivered, and this cycle "
+                "blocks submission until they are: submit again once they are delivered, or "
+                "ask the office."
+            )
+            % {"tables": "、".join(str(p) for p in pending)}
         )
 
 

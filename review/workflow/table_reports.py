@@ -18,7 +18,8 @@ from accounts.models import User
 from accounts.roles import CollegeRole, UnitRole
 from accounts.selectors import has_college_role, has_unit_role, is_office
 from collection.models import Contribution, ContributionState, TableReport, TableReportState
-from collection.services.merge import merged_rows
+from collection.schema import Severity
+from collection.services.merge import merged_findings, merged_rows
 from collection.services.uploads import pack
 from review.models import Review
 from review.workflow.base import record, require_open_cycle, require_reason, require_state
@@ -131,7 +132,12 @@ def approve_check(report: TableReport, actor: User) -> None:
     stage_holder_check(report, actor)
     require_open_cycle(report.assignment.cycle)
     require_state(report, *NEXT)
-    if report.state == R.COLLEGE_REVIEW and (conflicts := merged_rows(report).conflicts):
+    if report.state not in (R.SECOND_REVIEW, R.COLLEGE_REVIEW):
+        return
+    merged = merged_rows(report)
+    # Conflicts are the responsible unit's to settle, but the collection group may also return
+    # one side, so they block only the final approval; a merged record's errors block at once.
+    if report.state == R.COLLEGE_REVIEW and (conflicts := merged.conflicts):
         first = conflicts[0]
         raise ValidationError(
             _(
@@ -139,6 +145,19 @@ def approve_check(report: TableReport, actor: User) -> None:
                 "return it to a unit to correct its data."
             )
             % {"count": len(conflicts), "what": first.what, "units": "、".join(first.units)}
+        )
+    errors = [f for f in merged_findings(report, merged) if f.severity == Severity.ERROR]
+    if errors:
+        raise ValidationError(
+            _(
+                "The merged record has %(count)s error(s) (first: %(column)s: %(message)s): "
+                "return it to the unit that fills that field."
+            )
+            % {
+                "count": len(errors),
+                "column": errors[0].column or "-",
+                "message": errors[0].message,
+            }
         )
 
 
@@ -200,6 +219,7 @@ def table_report_return(
             )
         return_to_drafting(actor=actor, c=c, reason=reason, remarks=remarks)
         report.state, data["returned_to"] = R.COLLECTING, c.unit.code
+        data["returned_to_name"] = c.unit.name
     else:
         report.state = PREVIOUS[R(before)]
     report.save(update_fields=["state", "updated_at"])
@@ -212,6 +232,52 @@ def table_report_return(
         remarks=remarks,
     )
     _record(actor, report, "table_report.return", before, reason=reason, data=data)
+    return report
+
+
+# Conflicts: keep one unit's row ------------------------------------------------------------
+
+RESOLVABLE_STATES = (R.COLLECTING, R.SECOND_REVIEW)
+
+
+def resolve_conflict_check(report: TableReport, actor: User) -> None:
+    """Who may settle a key conflict by keeping one unit's row: the responsible unit's collector
+    or second reviewer, while the table is still theirs (collecting or second review)."""
+    _require_responsible(report, actor, UnitRole.COLLECTOR, UnitRole.SECOND_REVIEWER)
+    require_open_cycle(report.assignment.cycle)
+    require_state(report, *RESOLVABLE_STATES)
+
+
+@transaction.atomic
+def table_report_resolve_conflict(
+    *, actor: User, report: TableReport, key: str, keep_unit: str
+) -> TableReport:
+    """Settle the conflict on ``key`` (``MergeConflict.what``) by keeping the rows of the unit
+    with code ``keep_unit``; the other units' rows for that key leave the merged table. The
+    conflict is looked up again on the locked row, so a page out of date is refused."""
+    report = lock_report(report)
+    resolve_conflict_check(report, actor)
+    conflict = next((c for c in merged_rows(report).conflicts if c.what == key), None)
+    if conflict is None:
+        raise ValidationError(
+            _("“%(key)s” is no longer a conflict in %(table)s: reload the page.")
+            % {"key": key, **_table(report)}
+        )
+    if keep_unit not in conflict.codes:
+        raise ValidationError(
+            _("Choose one of the units whose data holds “%(key)s”: %(units)s.")
+            % {"key": key, "units": "、".join(conflict.units)}
+        )
+    report.resolutions = {**(report.resolutions or {}), key: keep_unit}
+    report.save(update_fields=["resolutions", "updated_at"])
+    dropped = [code for code in conflict.codes if code != keep_unit]
+    _record(
+        actor,
+        report,
+        "table_report.resolve_conflict",
+        report.state,
+        data={"key": key, "kept": keep_unit, "dropped": dropped},
+    )
     return report
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from accounts.models import Event
 from collection.models import TableReport, TableSpec, Upload, Version
 from collection.services.assignments import assignment_set, breakdown_publish
-from collection.services.merge import _merge_single, merged_rows
+from collection.services.merge import _merge_single, _Part, merged_rows
 from collection.services.versions import version_create
 from tests.review.conftest import PHARMACY_ROWS, upload
 
@@ -68,14 +68,22 @@ def test_single_record_tables_merge_field_by_field_by_owner(cycle, units, staff)
     # The merge proper, fed the rows two delivered versions would hold.
     academic_row = ["教务处值"] * (len(headers) - 1) + [""]
     pharmacy_row = [""] * (len(headers) - 1) + ["药学院值"]
-    merged = _merge_single(
-        report_, headers, [("教务处", [academic_row]), ("药学院", [pharmacy_row])]
-    )
+    merged = _merge_single(report_, headers, parts(academic_row, pharmacy_row))
     assert merged.rows == [["教务处值"] * (len(headers) - 1) + ["药学院值"]]
     assert merged.conflicts == []
     pharmacy_row[0] = "不同的值"
-    merged = _merge_single(
-        report_, headers, [("教务处", [academic_row]), ("药学院", [pharmacy_row])]
-    )
+    merged = _merge_single(report_, headers, parts(academic_row, pharmacy_row))
     assert [(c.what, c.units) for c in merged.conflicts] == [(headers[0], ("教务处", "药学院"))]
+    # 教务处 settles it by keeping 药学院's value for that field.
+    report_.resolutions = {headers[0]: "2003"}
+    merged = _merge_single(report_, headers, parts(academic_row, pharmacy_row), report_.resolutions)
+    assert merged.conflicts == [] and merged.rows[0][0] == "不同的值"
     assert merged_rows(report_).rows == []  # nothing delivered yet
+
+
+def parts(academic_row, pharmacy_row):
+    """The rows two delivered versions would hold (data row 3, under a title and the header)."""
+    return [
+        _Part("1002", "教务处", [academic_row], [3]),
+        _Part("2003", "药学院", [pharmacy_row], [3]),
+    ]

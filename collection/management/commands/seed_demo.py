@@ -2,16 +2,21 @@ import unicodedata
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.demo import DEMO_PASSWORD, UNITS, seed_demo
 from accounts.models import Unit
 from accounts.roles import CollegeRole
 from accounts.selectors import college_role_holders, unit_staffing_list
+from collection.demo import seed_demo_cycle
+from collection.models import Contribution, Cycle
 
 
 class Command(BaseCommand):
-    help = "Load the demo college 齐鲁医药学院 (idempotent) and print its logins."
+    help = (
+        "Load the demo college 齐鲁医药学院 with this year's cycle and published task breakdown "
+        "(idempotent) and print its logins."
+    )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print the logins.")
@@ -19,6 +24,9 @@ class Command(BaseCommand):
             "--if-empty",
             action="store_true",
             help="Load the demo only into an empty database (used by `make run`).",
+        )
+        parser.add_argument(
+            "--cycle", type=int, default=None, help="Year of the demo cycle, default: this year."
         )
 
     def handle(self, *args: object, **options: object) -> None:
@@ -31,8 +39,22 @@ class Command(BaseCommand):
         self.stdout.write(
             "演示学院已创建：齐鲁医药学院" if created else "演示学院已存在，未做改动。"
         )
+        year = int(options["cycle"] or timezone.localdate().year)  # type: ignore[call-overload]
+        cycle = seed_demo_cycle(year)
+        if cycle is None:
+            self.stdout.write(f"{year}年度采集的分工表已存在，未做改动。")
+        else:
+            self.stdout.write(describe_cycle(cycle))
         if not options["quiet_logins"]:
             print_logins(self.stdout)
+
+
+def describe_cycle(cycle: Cycle) -> str:
+    contributions = Contribution.objects.filter(assignment__cycle=cycle).count()
+    return (
+        f"{cycle}：已载入 {cycle.tables.count()} 张表，分工表已发布"
+        f"（{cycle.assignments.count()} 张表，{contributions} 份单位填报）。"
+    )
 
 
 def _pad(text: str, width: int) -> str:

@@ -1,0 +1,24 @@
+"""Template tags of the review pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from collection.dependencies import prerequisites_block, prerequisites_pending
+from collection.models import Assignment
+
+register = template.Library()
+
+
+@register.inclusion_tag("review/includes/prerequisites.html")
+def prerequisites(assignment: Assignment) -> dict[str, Any]:
+    """``{% prerequisites assignment %}``: the prerequisite tables not yet delivered, as a
+    warning (the cycle warns) or a notice that submission waits for them (the cycle blocks).
+    Renders nothing, and queries nothing, for a table without prerequisites."""
+    pending = prerequisites_pending(assignment) if assignment.table.depends_on else []
+    return {
+        "pending": pending,
+        "blocks": bool(pending) and prerequisites_block(assignment),
+    }
