@@ -80,7 +80,7 @@ def test_production_settings_come_from_the_environment(tmp_path):
     ]
 
 
-def test_embedded_default_is_sqlite_wal_inline_tasks_console_mail(tmp_path):
+def test_embedded_default_is_sqlite_wal_inline_tasks_mail_to_files(tmp_path):
     code = (
         "from django.conf import settings as s; from django.db import connection;"
         "c = connection.cursor(); c.execute('PRAGMA journal_mode'); "
@@ -89,7 +89,7 @@ def test_embedded_default_is_sqlite_wal_inline_tasks_console_mail(tmp_path):
     result = manage("shell", "-v", "0", "-c", code, env={"DEBUG": "1"}, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     mode, eager, mail, media = result.stdout.split()
-    assert (mode, eager, mail) == ("wal", "True", "console")
+    assert (mode, eager, mail) == ("wal", "True", "filebased")
     assert media == str(tmp_path / "files")
     assert (tmp_path / "caiji.sqlite3").exists()
 

@@ -126,7 +126,7 @@ def test_a_paper_check_is_refused_on_a_mismatch_and_for_others(client_for, signe
     response = client_for("han").post(
         reverse("review:signoff_paper_check", args=[signed.pk, wrong]), follow=True
     )
-    assert "does not match signature" in response.content.decode()
+    assert "内容哈希与签字" in response.content.decode()
     # 李老师 may see the contribution but is not in the collection group.
     ok = reverse("review:signoff_paper_check", args=[signed.pk, signed.content_hash])
     assert client_for("li").post(ok).status_code == 403
