@@ -10,6 +10,31 @@ from accounts.models import Event, Unit, User
 
 current_ip: ContextVar[str | None] = ContextVar("caiji_current_ip", default=None)
 
+# (person id, delegator): set by accounts.selectors.has_unit_role each time it grants a unit
+# role, to the delegator when the right came from a running delegation and to None when the
+# person holds the role themself. event_record reads it for events of that person, so a
+# delegate's actions record "acting for" without every service passing it along. Reset per
+# request (AuditContextMiddleware) and at the start of each workflow transition.
+acting_mark: ContextVar[tuple[int, User | None] | None] = ContextVar(
+    "caiji_acting_mark", default=None
+)
+
+
+def acting_note(user: User, delegator: User | None) -> None:
+    acting_mark.set((user.pk, delegator))
+
+
+def acting_reset() -> None:
+    acting_mark.set(None)
+
+
+def acting_for_of(user: User | None) -> User | None:
+    """The person ``user`` acts for under the last right granted to them, or None."""
+    mark = acting_mark.get()
+    if user is None or mark is None or mark[0] != user.pk:
+        return None
+    return mark[1]
+
 
 def event_record(
     *,
@@ -24,6 +49,8 @@ def event_record(
     data: dict[str, Any] | None = None,
     acting_for: User | None = None,
 ) -> Event:
+    if acting_for is None:
+        acting_for = acting_for_of(actor)
     return Event.objects.create(
         actor=actor,
         acting_for=acting_for,
@@ -60,7 +87,9 @@ class AuditContextMiddleware:
 
     def __call__(self, request: Any) -> Any:
         token = current_ip.set(client_ip(request))
+        mark = acting_mark.set(None)
         try:
             return self.get_response(request)
         finally:
+            acting_mark.reset(mark)
             current_ip.reset(token)

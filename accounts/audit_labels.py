@@ -23,11 +23,24 @@ ACTION_LABELS = {
     "import.units": _("Units imported"),
     "import.people": _("People and roles imported"),
     "outbox.retry": _("Notification sent again"),
+    "delegation.create": _("Role handed on (delegation)"),
+    "delegation.revoke": _("Delegation ended early"),
+    # Announcements (通知公告)
+    "announcement.create": _("Announcement drafted"),
+    "announcement.update": _("Announcement draft changed"),
+    "announcement.attach": _("Attachment added to an announcement"),
+    "announcement.detach": _("Attachment removed from an announcement"),
+    "announcement.publish": _("Announcement published"),
+    "announcement.read": _("Announcement read and confirmed"),
+    "announcement.remind": _("Reminder sent for an announcement"),
     # Cycles, specs and the task breakdown
     "cycle.create": _("Cycle created"),
     "cycle.load_catalog": _("Catalog tables loaded"),
+    "cycle.refresh_rules": _("Table rules refreshed from the catalog"),
     "cycle.update": _("Cycle dates or settings changed"),
     "cycle.advance": _("Cycle moved to the next stage"),
+    "cycle.previous_set": _("Previous cycle linked"),
+    "cycle.previous_import": _("Last year's package imported"),
     "spec.field_update": _("Column rules changed"),
     "spec.refresh": _("Columns refreshed from the platform template"),
     "assignment.create": _("Task breakdown row added"),
@@ -42,6 +55,8 @@ ACTION_LABELS = {
     "upload_job.retry": _("Upload check retried"),
     "version.create": _("Version saved"),
     "explanation.add": _("Finding explained"),
+    "explanation.accept": _("Explanation accepted"),
+    "explanation.reject": _("Explanation rejected"),
     # Contributions
     "contribution.submit": _("Submitted for source review"),
     "contribution.approve": _("Approved by a source reviewer"),
@@ -55,6 +70,7 @@ ACTION_LABELS = {
     "table_report.resolve_conflict": _("Key conflict settled"),
     "table_report.reopen": _("Merged table reopened"),
     "table_report.mark_uploaded": _("Marked as uploaded to the platform"),
+    "table_report.import_approved": _("Approved data imported from last year's package"),
 }
 
 _CYCLE_STATES = {

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 from guardian.shortcuts import get_objects_for_user
 
+from accounts.audit import acting_note
+from accounts.delegation import running_delegator
 from accounts.models import Event, Unit, User
 from accounts.roles import (
     CODENAME_TO_UNIT_ROLE,
@@ -134,13 +136,13 @@ def role_held(*, user: User, role: UnitRole | CollegeRole, unit: Unit | None = N
 
 
 def events_for_unit(unit: Unit, limit: int = 20) -> QuerySet[Event]:
-    return Event.objects.filter(unit=unit).select_related("actor")[:limit]
+    return Event.objects.filter(unit=unit).select_related("actor", "acting_for")[:limit]
 
 
 def events_for_object(obj: Model, limit: int = 30) -> QuerySet[Event]:
     return Event.objects.filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)
-    ).select_related("actor", "unit")[:limit]
+    ).select_related("actor", "acting_for", "unit")[:limit]
 
 
 def college_roles_of_user(user: User) -> list[CollegeRole]:
@@ -194,12 +196,22 @@ def people_list(*, query: str = "", unit_id: int | None = None) -> QuerySet[User
 
 
 def has_unit_role(user: User, role: UnitRole, unit: Unit) -> bool:
-    """Whether ``user`` holds ``role`` on ``unit`` now: one query, bypassing guardian's
-    per-user-object cache (a role granted or revoked meanwhile is seen at once)."""
+    """Whether ``user`` holds ``role`` on ``unit`` now, themself or through a running
+    delegation (accounts/delegation.py): one query for a role held, two otherwise; bypasses
+    guardian's per-user-object cache (a role granted or revoked meanwhile is seen at once).
+
+    A grant is noted for the audit log (``accounts.audit.acting_note``): the delegator when the
+    right came from a delegation, nobody when the person holds the role themself, so the events
+    that follow record "acting for" only for a delegate."""
     if not user.is_authenticated or not user.is_active:
         return False
-    return (
+    held = (
         _unit_permissions()
         .filter(user=user, permission__codename=role.codename, object_pk=str(unit.pk))
         .exists()
     )
+    delegator = None if held else running_delegator(user, role, unit)
+    if held or delegator is not None:
+        acting_note(user, delegator)
+        return True
+    return False

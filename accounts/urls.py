@@ -39,3 +39,12 @@ urlpatterns = [
     path("office/audit/", audit.audit_list, name="audit_list"),
     path("office/audit.xlsx", audit.audit_export, name="audit_export"),
 ]
+
+# Delegation (委托): one's own, and the office's list.
+from accounts.views import delegation  # noqa: E402
+
+urlpatterns += [
+    path("accounts/delegations/", delegation.delegation_mine, name="delegation_mine"),
+    path("accounts/delegations/<int:pk>/end/", delegation.delegation_end, name="delegation_end"),
+    path("office/delegations/", delegation.delegation_office, name="delegation_office"),
+]

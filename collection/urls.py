@@ -48,3 +48,27 @@ urlpatterns += [
     ),
     path("cycles/<int:year>/breakdown/<str:code>/", vb.breakdown_row, name="breakdown_row"),
 ]
+
+# Announcements (通知公告).
+from collection import views_announcements as va  # noqa: E402
+
+urlpatterns += [
+    path("announcements/", va.announcement_list, name="announcement_list"),
+    path("announcements/new/", va.announcement_create, name="announcement_create"),
+    path("announcements/<int:pk>/", va.announcement_detail, name="announcement_detail"),
+    path("announcements/<int:pk>/edit/", va.announcement_edit, name="announcement_edit"),
+    path("announcements/<int:pk>/attach/", va.announcement_attach, name="announcement_attach"),
+    path(
+        "announcements/<int:pk>/files/<int:file_pk>/",
+        va.announcement_file,
+        name="announcement_file",
+    ),
+    path(
+        "announcements/<int:pk>/files/<int:file_pk>/remove/",
+        va.announcement_detach,
+        name="announcement_detach",
+    ),
+    path("announcements/<int:pk>/publish/", va.announcement_publish, name="announcement_publish"),
+    path("announcements/<int:pk>/remind/", va.announcement_remind, name="announcement_remind"),
+    path("announcements/<int:pk>/read/", va.announcement_read, name="announcement_read"),
+]

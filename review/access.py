@@ -7,6 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.http import Http404
 from guardian.models import UserObjectPermission
 
+from accounts import delegation
 from accounts.models import Unit, User
 from accounts.roles import CODENAME_TO_UNIT_ROLE, CollegeRole
 from accounts.selectors import has_college_role
@@ -41,12 +42,7 @@ def _may_see(user: User, contribution: Contribution) -> bool:
     if any(has_college_role(user, role) for role in CollegeRole):
         return True
     units = {contribution.unit_id, contribution.assignment.responsible_unit_id}
-    return UserObjectPermission.objects.filter(
-        user=user,
-        content_type=ContentType.objects.get_for_model(Unit),
-        permission__codename__in=list(CODENAME_TO_UNIT_ROLE),
-        object_pk__in=[str(pk) for pk in units],
-    ).exists()
+    return _holds_role_in(user, list(units))
 
 
 def get_report_for_user(user: User, pk: int) -> TableReport:
@@ -64,6 +60,20 @@ def get_report_for_user(user: User, pk: int) -> TableReport:
     return report
 
 
+def report_rows_visible_to(user: User, report: TableReport) -> set[str] | None:
+    """Whose merged rows ``user`` may read on the table page: None for everyone's (college
+    groups and the responsible unit), else the codes of the assisting units they belong to —
+    an assisting unit sees where the table stands and its own rows, not the other units'."""
+    if any(has_college_role(user, role) for role in CollegeRole):
+        return None
+    assignment = report.assignment
+    if _holds_role_in(user, [assignment.responsible_unit_id]):
+        return None
+    return {
+        unit.code for unit in assignment.assisting_units.all() if _holds_role_in(user, [unit.pk])
+    }
+
+
 def _may_see_report(user: User, report: TableReport) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
@@ -76,9 +86,10 @@ def _may_see_report(user: User, report: TableReport) -> bool:
 
 
 def _holds_role_in(user: User, unit_ids: list[int]) -> bool:
+    """A unit role in one of these units, held or through a running delegation."""
     return UserObjectPermission.objects.filter(
         user=user,
         content_type=ContentType.objects.get_for_model(Unit),
         permission__codename__in=list(CODENAME_TO_UNIT_ROLE),
         object_pk__in=[str(pk) for pk in unit_ids],
-    ).exists()
+    ).exists() or delegation.held_in_units(user, unit_ids)

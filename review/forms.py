@@ -111,3 +111,10 @@ class ExplanationForm(StyledForm, forms.Form):
     text = forms.CharField(
         label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 2}), required=False
     )
+
+
+class PackageImportForm(StyledForm, forms.Form):
+    package = forms.FileField(
+        label=_("Last year's exported package (.zip, one .xlsx per table)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip"}),
+    )

@@ -253,6 +253,19 @@ def on_contribution(event: Event) -> Plan | None:
         )
         plan.sends.append(Send(holders(c.unit, UnitRole.COLLECTOR), message, c.unit))
         plan.webhook = _webhook(message)
+    elif event.action == "explanation.reject":
+        message = Message(
+            K.RETURNED,
+            _("An explanation for %(table)s of %(unit)s was rejected") % names,
+            _(
+                "%(actor)s rejected the explanation of a finding with this reason: %(reason)s\n"
+                "Approval waits until the explanation is accepted or the data is returned and "
+                "explained again."
+            )
+            % names,
+            link,
+        )
+        plan.sends.append(Send(holders(c.unit, UnitRole.COLLECTOR), message, c.unit))
     return plan if plan.sends else None
 
 
@@ -371,6 +384,7 @@ RULES: dict[str, Callable[[Event], Plan | None]] = {
     "contribution.approve": on_contribution,
     "contribution.sign": on_contribution,
     "contribution.return": on_contribution,
+    "explanation.reject": on_contribution,
     "table_report.start_second_review": on_report,
     "table_report.approve": on_report,
     "table_report.return": on_report,

@@ -6,17 +6,30 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.models import UserObjectPermission
 
+from accounts import delegation
 from accounts.models import Unit, User
 from accounts.roles import CODENAME_TO_UNIT_ROLE, CollegeRole, UnitRole
 from accounts.selectors import has_college_role
 from collection.models import (
     Contribution,
     ContributionState,
+    CrossCheckResult,
     Cycle,
     CycleStatus,
     TableReport,
@@ -28,17 +41,73 @@ from review.models import Review
 S = ContributionState
 
 
-def unit_ids_by_role(user: User) -> dict[UnitRole, set[int]]:
-    """The units ``user`` holds each unit role in, from one query on the object permissions."""
+@dataclass
+class MyUnits:
+    """The units a person holds each unit role in, themself or through a running delegation;
+    ``acting_for``: {(role, unit id): delegator} for the roles held only as a delegate."""
+
+    by_role: dict[UnitRole, set[int]]
+    acting_for: dict[tuple[UnitRole, int], User]
+
+
+def my_units(user: User) -> MyUnits:
+    """One query for the roles held and the running delegations (a UNION), and one more only
+    to read the delegators' names when there is a delegation."""
     found: dict[UnitRole, set[int]] = {role: set() for role in UnitRole}
-    grants = UserObjectPermission.objects.filter(
-        user=user,
-        content_type=ContentType.objects.get_for_model(Unit),
-        permission__codename__in=list(CODENAME_TO_UNIT_ROLE),
-    ).values_list("permission__codename", "object_pk")
-    for codename, object_pk in grants:
-        found[CODENAME_TO_UNIT_ROLE[codename]].add(int(object_pk))
-    return found
+    grants = (
+        UserObjectPermission.objects.filter(
+            user=user,
+            content_type=ContentType.objects.get_for_model(Unit),
+            permission__codename__in=list(CODENAME_TO_UNIT_ROLE),
+        )
+        .annotate(
+            c=F("permission__codename"),
+            o=F("object_pk"),
+            d=Value(None, output_field=IntegerField()),
+        )
+        .values_list("c", "o", "d")
+        .order_by()
+    )
+    held = (
+        delegation.running()
+        .filter(delegate=user)
+        .annotate(c=F("codename"), o=F("unit_pk_text"), d=F("delegator_id"))
+        .values_list("c", "o", "d")
+        .order_by()
+    )
+    delegated: dict[tuple[UnitRole, int], int] = {}
+    for codename, object_pk, delegator_id in grants.union(held, all=True):
+        role, unit_id = CODENAME_TO_UNIT_ROLE[codename], int(object_pk)
+        if delegator_id is None:
+            found[role].add(unit_id)
+            delegated.pop((role, unit_id), None)
+        elif unit_id not in found[role]:
+            delegated[(role, unit_id)] = delegator_id
+    for role, unit_id in delegated:
+        found[role].add(unit_id)
+    people = User.objects.in_bulk(set(delegated.values())) if delegated else {}
+    return MyUnits(found, {key: people[pk] for key, pk in delegated.items()})
+
+
+def unit_ids_by_role(user: User) -> dict[UnitRole, set[int]]:
+    """The units ``user`` holds each unit role in (delegations included), in two queries."""
+    return my_units(user).by_role
+
+
+def mark_acting_for(
+    contributions: list[Contribution],
+    reports: list[TableReport],
+    acting_for: dict[tuple[UnitRole, int], User],
+) -> None:
+    """Set ``acting_for`` (the delegator, or None) on My work's items held through a
+    delegation: the reviewer's or head's step of a contribution, the second review of a table."""
+    role_of = {S.SOURCE_REVIEW: UnitRole.SOURCE_REVIEWER, S.HEAD_SIGNOFF: UnitRole.HEAD}
+    for c in contributions:
+        role = role_of.get(S(c.state))
+        c.acting_for = acting_for.get((role, c.unit_id)) if role else None  # type: ignore[attr-defined]
+    for r in reports:
+        key = (UnitRole.SECOND_REVIEWER, r.assignment.responsible_unit_id)
+        r.acting_for = acting_for.get(key) if r.state == R.SECOND_REVIEW else None  # type: ignore[attr-defined]
 
 
 def work_items_for_user(
@@ -195,7 +264,8 @@ def report_contributions(report: TableReport) -> list[ContributionRow]:
 
 def report_blockers(reports: list[TableReport]) -> dict[int, str]:
     """Why each report may not be approved in bulk ({report pk: reason}; absent = none): a
-    delivered version with errors, or a key conflict in the merged table. The merge is computed
+    delivered version with errors, cross-table errors in the stored check (a stale result
+    counts as it stands: approval re-checks), or a key conflict in the merged table. The merge is computed
     only for reports with at least two delivered units (a conflict needs two)."""
     found: dict[int, str] = {}
     ids = [r.pk for r in reports]
@@ -211,6 +281,15 @@ def report_blockers(reports: list[TableReport]) -> dict[int, str]:
             report_id,
             _("The delivered data of %(unit)s has %(count)s error(s).")
             % {"unit": unit, "count": errors},
+        )
+    cross = CrossCheckResult.objects.filter(report__in=ids, error_count__gt=0).values_list(
+        "report", "error_count"
+    )
+    for report_id, errors in cross:
+        found.setdefault(
+            report_id,
+            _("The cross-table check found %(count)s error(s): open the table to see them.")
+            % {"count": errors},
         )
     delivered = dict(
         TableReport.objects.filter(pk__in=ids)

@@ -108,3 +108,47 @@ urlpatterns += [
     ),
     path("contributions/<int:pk>/compare/", vo.contribution_compare, name="contribution_compare"),
 ]
+
+# The progress dashboard (views_dashboard.py).
+from review import views_dashboard as vd  # noqa: E402
+
+urlpatterns += [
+    path("dashboard/", vd.dashboard_latest, name="dashboard_latest"),
+    path("cycles/<int:year>/dashboard/", vd.dashboard, name="dashboard"),
+    path("cycles/<int:year>/dashboard/export/", vd.dashboard_export, name="dashboard_export"),
+]
+
+# Year over year: this year beside last year, explanations judged, last year's package.
+from review import views_explanations as ve  # noqa: E402
+from review import views_yoy as vy  # noqa: E402
+
+urlpatterns += [
+    path("contributions/<int:pk>/last-year/", vy.contribution_yoy, name="contribution_yoy"),
+    path("reports/<int:pk>/last-year/", vy.report_yoy, name="report_yoy"),
+    path(
+        "contributions/<int:pk>/explanations/decide/",
+        ve.explanation_decide_view,
+        name="explanation_decide",
+    ),
+    path("cycles/<int:year>/previous-import/", vy.previous_import_view, name="previous_import"),
+]
+
+# Cross-table checks (views_crosscheck.py) and completeness (views_completeness.py).
+from review import views_completeness as vcm  # noqa: E402
+from review import views_crosscheck as vx  # noqa: E402
+
+urlpatterns += [
+    path("reports/<int:pk>/crosscheck/", vx.report_crosscheck, name="report_crosscheck"),
+    path("reports/<int:pk>/crosscheck/recheck/", vx.report_recheck, name="report_recheck"),
+    path(
+        "contributions/<int:pk>/crosscheck/",
+        vx.contribution_crosscheck,
+        name="contribution_crosscheck",
+    ),
+    path("cycles/<int:year>/completeness/", vcm.completeness, name="completeness"),
+    path(
+        "cycles/<int:year>/completeness.xlsx",
+        vcm.completeness_export,
+        name="completeness_export",
+    ),
+]

@@ -13,21 +13,30 @@ from collection.access import get_cycle
 from collection.forms import CycleDatesForm
 from collection.services import specs as spec_services
 from review import workflow
-from review.selectors import report_work_items_for_user, unit_ids_by_role, work_items_for_user
+from review.selectors import (
+    mark_acting_for,
+    my_units,
+    report_work_items_for_user,
+    work_items_for_user,
+)
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """My work: what waits for me in each of my roles (filled by the workflow)."""
     user = request.user
-    units = unit_ids_by_role(user)  # type: ignore[arg-type]
+    mine = my_units(user)  # type: ignore[arg-type]
+    units = mine.by_role
+    work_items = list(work_items_for_user(user, units))  # type: ignore[arg-type]
+    report_items = list(report_work_items_for_user(user, units))  # type: ignore[arg-type]
+    mark_acting_for(work_items, report_items, mine.acting_for)
     return render(
         request,
         "review/home.html",
         {
             "unit_roles": unit_roles_of_user(user),  # type: ignore[arg-type]
             "college_roles": college_roles_of_user(user),  # type: ignore[arg-type]
-            "work_items": list(work_items_for_user(user, units)),  # type: ignore[arg-type]
-            "report_items": list(report_work_items_for_user(user, units)),  # type: ignore[arg-type]
+            "work_items": work_items,
+            "report_items": report_items,
             "cycle": selectors.cycle_latest(),
             "template_units": _template_units(user),  # type: ignore[arg-type]
         },

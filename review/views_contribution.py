@@ -6,8 +6,9 @@ return (uploading and downloads: review/views_upload.py). The buttons are exactl
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -33,8 +34,10 @@ from collection.services.versions import (
 )
 from review import workflow
 from review.access import get_contribution_for_user
+from review.explanations import decisions_by_explanation, may_decide
 from review.forms import ExplanationForm, ReturnForm, VersionUploadForm
-from review.models import Review
+from review.models import ExplanationReview, Review
+from review.workflow import contributions as cm
 
 FINDINGS_SHOWN = 200
 STATE_BADGES = {
@@ -63,6 +66,7 @@ class FindingRow:
     key: str
     explanation: Explanation | None
     remark: RemarkEntry | None = None
+    decisions: list[ExplanationReview] = field(default_factory=list)  # on the explanation
 
 
 @require_GET
@@ -128,6 +132,7 @@ def contribution_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def contribution_return(request: HttpRequest, pk: int) -> HttpResponse:
     contribution = get_contribution_for_user(request.user, pk)  # type: ignore[arg-type]
+    _require_right(cm.return_check, contribution, request.user)  # type: ignore[arg-type]
     form = ReturnForm.for_table(contribution.assignment.table, request.POST)
     return _act(
         request,
@@ -140,6 +145,13 @@ def contribution_return(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         _("Returned to drafting with your reason: the collector can now correct the data."),
     )
+
+
+def _require_right(check: Callable[..., None], obj: Any, user: User) -> None:
+    """403 before the form is read when the person may not take the action at all (a refusal
+    for the object's state comes later, from the transition, as a message)."""
+    with contextlib.suppress(ValidationError):
+        check(obj, user)
 
 
 def _act(
@@ -202,6 +214,7 @@ def _page(
                 for t in workflow.available_transitions(contribution, user)
             ],
             "can_change": _can_change(user, contribution),
+            "can_decide": version is not None and may_decide(contribution, user),
             "upload_form": upload_form or VersionUploadForm(),
             "upload_inline_max_bytes": settings.CAIJI_UPLOAD_INLINE_MAX_BYTES,
             "return_form": ReturnForm.for_table(contribution.assignment.table),
@@ -225,6 +238,10 @@ def _finding_rows(contribution: Contribution, remarks: list[RemarkEntry]) -> lis
     for finding in findings_from_upload(version.upload):
         key = finding_key_of(finding) if finding.severity == Severity.EXPLAIN else ""
         rows.append(FindingRow(finding, key, latest.get(key)))
+    decisions = decisions_by_explanation(e.pk for e in latest.values())
+    for item in rows:
+        if item.explanation is not None:
+            item.decisions = decisions.get(item.explanation.pk, [])
     if remarks:
         rows.sort(key=_row_key)  # stable: findings keep their order within a row
     return rows

@@ -29,7 +29,7 @@ from collection.selectors import table_schema
 from collection.services.merge import MergeConflict, MergedTable, merged_findings, merged_rows
 from collection.services.uploads import unpack
 from review import workflow
-from review.access import get_report_for_user
+from review.access import get_report_for_user, report_rows_visible_to
 from review.forms import ReturnForm
 from review.selectors import report_contributions, report_list_for_user
 from review.workflow import contributions as cm
@@ -71,7 +71,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = report.assignment
     contributions = report_contributions(report)
     merged = _merged(report)
-    page = Paginator(range(len(merged.rows)), ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    own = report_rows_visible_to(user, report)
+    shown = [i for i in range(len(merged.rows)) if _visible(merged, i, own, report)]
+    page = Paginator(shown, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     by_code = {row.contribution.unit.code: row.contribution for row in contributions}
     delivered = [c for c in by_code.values() if c.state == ContributionState.DELIVERED]
     schema = table_schema(assignment.table)
@@ -91,7 +93,13 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 (i + 1, merged.rows[i], _source(merged, i), i in merged.conflicting)
                 for i in page.object_list
             ],
-            "conflicts": [_conflict_item(c, by_code) for c in merged.conflicts],
+            "conflicts": [
+                _conflict_item(c, by_code)
+                for c in merged.conflicts
+                if own is None or own & set(c.codes)
+            ],
+            "rows_shown": len(shown),
+            "own_rows_only": own is not None,
             "resolved": [
                 (key, by_code[code].unit.name if code in by_code else code)
                 for key, code in merged.resolved.items()
@@ -127,6 +135,17 @@ def _merged(report: TableReport) -> MergedTable:
         assert isinstance(data, dict)
         return MergedTable(list(data["headers"]), list(data["rows"]))
     return merged_rows(report)
+
+
+def _visible(merged: MergedTable, i: int, own: set[str] | None, report: TableReport) -> bool:
+    """Whether row ``i`` is one the person may read (``own``: see report_rows_visible_to). The
+    stored rows of an approved table carry no codes, only the 来源单位 name in the last cell."""
+    if own is None:
+        return True
+    if merged.sources:
+        return _source(merged, i)[0] in own
+    names = {u.name for u in report.assignment.assisting_units.all() if u.code in own}
+    return bool(merged.rows[i]) and merged.rows[i][-1] in names
 
 
 def _source(merged: MergedTable, i: int) -> tuple[str, int | None]:

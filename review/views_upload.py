@@ -25,7 +25,7 @@ from collection.services.jobs import (
     upload_size_check,
 )
 from collection.services.uploads import findings_from_upload, sheet_from_upload
-from collection.services.versions import version_create
+from collection.services.versions import require_collector, version_create
 from collection.views import XLSX, _attachment
 from review.access import get_contribution_for_user
 from review.forms import VersionUploadForm
@@ -36,6 +36,7 @@ from review.views_contribution import _act, _jobs_context, _page, _row_number
 @require_POST
 def contribution_upload(request: HttpRequest, pk: int) -> HttpResponse:
     contribution = get_contribution_for_user(request.user, pk)  # type: ignore[arg-type]
+    require_collector(request.user, contribution)  # type: ignore[arg-type]
     form = VersionUploadForm(request.POST, request.FILES)
     if form.is_valid():
         file = form.cleaned_data["file"]

@@ -184,7 +184,7 @@ def walk(client: Any, w: World, name: str, entry: Entry) -> list[str]:
     for index, target in enumerate(entry.targets(w)):
         if target.setup:
             target.setup(w)
-        url = reverse(name, kwargs=target.kwargs)
+        url = reverse(name, kwargs=target.kwargs) + target.query
         before = snapshot()
         for persona in PERSONAS:
             # The sign-in redirect and a method the view does not take come before any object
@@ -313,3 +313,19 @@ def test_lists_link_only_to_what_the_persona_may_see(persona, world, client, db)
             if not visible:
                 wrong.append(f"{name} links to {kind} {pk}")
     assert not wrong, wrong
+
+
+def test_a_head_sees_only_their_own_units_dashboard(world, client, db):
+    """陈院长 heads 药学院: asking the dashboard for 护理学院 shows 药学院's part."""
+    client.force_login(world.people["chen"])
+    nursing = world.units["nursing"]
+    for name in ("review:dashboard", "review:dashboard_export"):
+        response = client.get(reverse(name, args=[2026]) + f"?unit={nursing.pk}")
+        assert response.status_code == 200, name
+        if name == "review:dashboard_export":
+            assert (
+                "药学院" in response["Content-Disposition"]
+                or "%E8%8D%AF" in response["Content-Disposition"]
+            )
+    page = client.get(reverse("review:dashboard", args=[2026]) + f"?unit={nursing.pk}")
+    assert page.context["viewer"].unit == world.units["pharmacy"]

@@ -299,6 +299,7 @@ class Target:
     label: str
     kwargs: dict[str, Any]
     obj: Any = None
+    query: str = ""  # appended to the URL, e.g. "?unit=3"
     # Run (inside the test's transaction) before this target is walked: moves the world on to
     # the state where the action is reachable. Targets are walked in order.
     setup: Callable[[World], None] | None = None
@@ -478,6 +479,14 @@ def audit_rule(w: World, p: str, t: Target, method: str) -> int | None:
     return ALLOWED if readers & w.college_roles(p) else 403
 
 
+def dashboard_rule(w: World, p: str, t: Target, method: str) -> int | None:
+    """The progress dashboard: the college-wide roles, and unit heads (their own unit only,
+    whatever ``?unit=`` asks for)."""
+    if w.college_roles(p) or any(role == UnitRole.HEAD for _u, role in w.unit_roles(p)):
+        return ALLOWED
+    return 403
+
+
 def own_notification_rule(w: World, p: str, t: Target, method: str) -> int | None:
     return ALLOWED if t.obj.recipient_id == w.people[p].pk else 404
 
@@ -562,7 +571,7 @@ def sign_off_sheets(w: World) -> list[Target]:
 
 def _report_target(w: World, key: str, label: str, setup: Any = None) -> Target:
     r = w.reports[key]
-    return Target(f"{key} report {label}", {"pk": r.pk}, r, setup)
+    return Target(f"{key} report {label}", {"pk": r.pk}, r, setup=setup)
 
 
 def _to(*steps: str) -> Callable[[World], None]:
@@ -618,6 +627,15 @@ def outbox_message(w: World) -> list[Target]:
 def zhang_notification(w: World) -> list[Target]:
     n = w.extra["notification"]
     return [Target("张老师's notification", {"pk": n.pk}, n)]
+
+
+def dashboards(w: World) -> list[Target]:
+    """The cycle's dashboard, and the same asking for 护理学院's part."""
+    kwargs, nursing = {"year": w.cycle.year}, w.units["nursing"]
+    return [
+        Target("2026", kwargs, w.cycle),
+        Target("2026 ?unit=护理学院", kwargs, nursing, f"?unit={nursing.pk}"),
+    ]
 
 
 def all_contributions(w: World) -> list[Target]:
@@ -958,6 +976,25 @@ REGISTRY.update(
             POST,
             lambda w, t: {"stage": "collection_check", "ids": [r.pk for r in w.reports.values()]},
         ),
+        # The progress dashboard (views_dashboard.py).
+        "review:dashboard_latest": Entry(no_args, dashboard_rule),
+        "review:dashboard": Entry(dashboards, dashboard_rule),
+        "review:dashboard_export": Entry(dashboards, dashboard_rule),
+        # Year over year and explanations judged (views_yoy.py, views_explanations.py).
+        "review:contribution_yoy": Entry(all_contributions, contribution_detail_rule),
+        "review:report_yoy": Entry(every_report, report_detail_rule),
+        "review:previous_import": Entry(
+            the_cycle,
+            office_only,
+            GET_POST,
+            lambda w, t: {"package": xlsx_file(header_only("表1-6"), "2025.zip")},
+        ),
+        "review:explanation_decide": Entry(
+            contributions_in(C.SOURCE_REVIEW),
+            contribution_rule(U.SOURCE_REVIEWER),
+            POST,
+            lambda w, t: {"explanation": 1, "decision": "accept", "reason": "复姓，属实"},
+        ),
         # The inbox and the outbox (accounts/views/inbox.py), the audit trail (audit.py).
         "accounts:notification_read": Entry(zhang_notification, own_notification_rule, POST),
         "accounts:outbox_list": Entry(no_args, office_only),
@@ -967,8 +1004,155 @@ REGISTRY.update(
     }
 )
 
+# Announcements (collection/views_announcements.py) and delegations (accounts/views/
+# delegation.py). Their objects are made when the targets are asked for, inside the test's
+# transaction: a published announcement for 药学院 only and a draft, each with an attachment;
+# 李老师 hands her review role in 药学院 to 陈院长 for a week.
+
+
+def _announcements(w: World) -> dict[str, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile as File
+
+    from collection.services import announcements as notices
+
+    found = {}
+    for key in ("published", "draft"):
+        a = notices.announcement_save(
+            actor=w.people["xia"],
+            title=f"走查通知（{key}）",
+            body="请阅读工作方案。",
+            all_units=False,
+            units=[w.units["pharmacy"]],
+        )
+        f = notices.attachment_add(
+            actor=w.people["xia"], announcement=a, file=File("工作方案.pdf", b"%PDF-1.4 walk")
+        )
+        if key == "published":
+            a = notices.announcement_publish(actor=w.people["xia"], announcement=a)
+        found[key] = (a, f)
+    return found
+
+
+def announcement_targets(*keys: str, files: bool = False) -> Callable[[World], list[Target]]:
+    def targets(w: World) -> list[Target]:
+        made = _announcements(w)
+        return [
+            Target(
+                f"{key} announcement" + (" file" if files else ""),
+                {"pk": made[key][0].pk, **({"file_pk": made[key][1].pk} if files else {})},
+                made[key][0],
+            )
+            for key in keys
+        ]
+
+    return targets
+
+
+def sees_announcement(w: World, p: str, a: Any) -> bool:
+    """The office sees drafts; a published one for 药学院: its members and role holders and
+    every college-wide role."""
+    if w.is_office(p):
+        return True
+    if a.published_at is None:
+        return False
+    pharmacy = w.units["pharmacy"].pk
+    return (
+        bool(w.college_roles(p)) or w.holds_any_role_in(p, {pharmacy}) or w.member_of(p) == pharmacy
+    )
+
+
+def announcement_see_rule(w: World, p: str, t: Target, method: str) -> int | None:
+    return ALLOWED if sees_announcement(w, p, t.obj) else 404
+
+
+def announcement_read_rule(w: World, p: str, t: Target, method: str) -> int | None:
+    """Confirming one has read it: the collector and the head of a target unit."""
+    if w.holds(p, w.units["pharmacy"].pk, UnitRole.COLLECTOR, UnitRole.HEAD):
+        return ALLOWED
+    return refuse(sees_announcement(w, p, t.obj))
+
+
+def li_delegation(w: World) -> list[Target]:
+    import datetime
+
+    from accounts.delegation import delegation_create
+
+    today = datetime.date.today()
+    d = delegation_create(
+        actor=w.people["li"],
+        delegator=w.people["li"],
+        delegate=w.people["chen"],
+        unit=w.units["pharmacy"],
+        role=UnitRole.SOURCE_REVIEWER,
+        starts_on=today,
+        ends_on=today + datetime.timedelta(days=7),
+    )
+    return [Target("李老师 → 陈院长", {"pk": d.pk}, d)]
+
+
+def delegation_party_rule(w: World, p: str, t: Target, method: str) -> int | None:
+    """Ending a delegation: its two people and the office; nobody else sees it."""
+    mine = w.people[p].pk in (t.obj.delegator_id, t.obj.delegate_id)
+    return ALLOWED if mine or w.is_office(p) else 404
+
+
+def office_delegation_data(w: World, t: Target) -> dict[str, Any]:
+    import datetime
+
+    today = datetime.date.today()
+    return {
+        "delegator": w.people["wang"].pk,
+        "unit": w.units["pharmacy"].pk,
+        "role": UnitRole.SOURCE_REVIEWER,
+        "delegate": w.people["chen"].pk,
+        "starts_on": today.isoformat(),
+        "ends_on": (today + datetime.timedelta(days=3)).isoformat(),
+    }
+
+
+REGISTRY.update(
+    {
+        "collection:announcement_list": Entry(no_args, everyone_signed_in),
+        "collection:announcement_create": Entry(
+            no_args, office_only, GET_POST, lambda w, t: {"title": "走查", "all_units": "on"}
+        ),
+        "collection:announcement_edit": Entry(
+            announcement_targets("draft"),
+            office_only,
+            GET_POST,
+            lambda w, t: {"title": "走查改", "all_units": "on"},
+        ),
+        "collection:announcement_attach": Entry(
+            announcement_targets("draft"),
+            office_only,
+            POST,
+            lambda w, t: {"file": SimpleUploadedFile("培训.pdf", b"%PDF-1.4 walk")},
+        ),
+        "collection:announcement_detach": Entry(
+            announcement_targets("draft", files=True), office_only, POST
+        ),
+        "collection:announcement_publish": Entry(announcement_targets("draft"), office_only, POST),
+        "collection:announcement_remind": Entry(
+            announcement_targets("published"), office_only, POST
+        ),
+        "collection:announcement_detail": Entry(
+            announcement_targets("published", "draft"), announcement_see_rule
+        ),
+        "collection:announcement_file": Entry(
+            announcement_targets("published", "draft", files=True), announcement_see_rule
+        ),
+        "collection:announcement_read": Entry(
+            announcement_targets("published"), announcement_read_rule, POST
+        ),
+        "accounts:delegation_end": Entry(li_delegation, delegation_party_rule, POST),
+        "accounts:delegation_office": Entry(no_args, office_only, GET_POST, office_delegation_data),
+    }
+)
+
 # Pages open to everyone signed in, with nothing of another unit's in them: not walked.
 OPEN = {
+    "accounts:delegation_mine": "One's own delegations (given and held); handing a role on is "
+    "refused by the service unless the person holds it themself.",
     "home": "My work: the selectors scope every item to the person's own roles.",
     "accounts:login": "The sign-in page (open to the signed-out).",
     "accounts:logout": "Sign-out (POST) ends one's own session.",
@@ -982,3 +1166,29 @@ OPEN = {
 # Django's admin checks is_staff itself: tests/test_permission_walk.py signs every persona in
 # and expects the admin's own sign-in page.
 OPEN_NAMESPACES = {"admin"}
+
+
+# Cross-table checks (review/views_crosscheck.py) and completeness (views_completeness.py).
+def recheck_rule(w: World, p: str, t: Target, method: str) -> int | None:
+    """Checking a table against the other tables again: the office, the collection group and
+    any role holder of the responsible unit."""
+    r: TableReport = t.obj
+    groups = w.college_roles(p) & {CollegeRole.OFFICE, CollegeRole.COLLECTION_GROUP}
+    mine = w.holds_any_role_in(p, {r.assignment.responsible_unit_id})
+    return ALLOWED if groups or mine else refuse(sees_report(w, p, r))
+
+
+def completeness_rule(w: World, p: str, t: Target, method: str) -> int | None:
+    """Anyone with a college-wide role or a role in a unit (who sees their units' part)."""
+    return ALLOWED if w.college_roles(p) or w.unit_roles(p) else 403
+
+
+REGISTRY.update(
+    {
+        "review:report_crosscheck": Entry(every_report, report_detail_rule),
+        "review:report_recheck": Entry(every_report, recheck_rule, POST),
+        "review:contribution_crosscheck": Entry(all_contributions, contribution_detail_rule),
+        "review:completeness": Entry(the_cycle, completeness_rule),
+        "review:completeness_export": Entry(the_cycle, completeness_rule),
+    }
+)

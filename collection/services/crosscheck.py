@@ -21,24 +21,31 @@ merged table (header in row 1), whose 来源单位 column says which unit it cam
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from collection.models import (
     Assignment,
     Contribution,
+    ContributionState,
     Cycle,
     TableReport,
     TableReportState,
     TableSpec,
     Version,
 )
-from collection.schema import TableSchema
+from collection.models import CrossCheckResult as StoredCheck
+from collection.schema import Finding, Severity, TableSchema
 from collection.selectors import table_schema
-from collection.services.merge import merged_rows
-from collection.services.uploads import unpack
+from collection.services.merge import SOURCE_COLUMN, merged_rows
+from collection.services.uploads import pack, unpack
 from collection.validation.crosstable import (
     CrossCheckResult,
     TableData,
@@ -46,6 +53,8 @@ from collection.validation.crosstable import (
     is_cross_table,
     referenced_tables,
 )
+
+log = logging.getLogger(__name__)
 
 APPROVED, DELIVERED, CURRENT = "approved", "delivered", "current"
 NOT_COLLECTED, NO_DATA, UNASSIGNED, NOT_IN_CYCLE = (
@@ -85,6 +94,12 @@ _SOURCE_LABELS = {
 }
 
 
+def source_label(kind: str) -> str:
+    """The words for where a table's data came from (one of the constants above)."""
+    label = _SOURCE_LABELS.get(kind)
+    return str(label) if label is not None else kind
+
+
 @dataclass
 class CrossCheck:
     """The cross-table findings of one table, and where each table's data came from."""
@@ -93,6 +108,13 @@ class CrossCheck:
     source: Source  # the data of the table checked
     result: CrossCheckResult
     sources: dict[str, Source] = field(default_factory=dict)  # the other tables read
+    # Parallel to the rows checked: (unit code, row in that unit's file) where known.
+    origins: list[tuple[str, int | None]] = field(default_factory=list)
+
+    def origin(self, row: int | None) -> tuple[str, int | None]:
+        """The unit and its file row of a finding's row (merged rows: header in row 1)."""
+        i = (row or 0) - 2
+        return self.origins[i] if 0 <= i < len(self.origins) else ("", None)
 
 
 def crosscheck_table(target: TableReport | Assignment) -> CrossCheck:
@@ -101,10 +123,12 @@ def crosscheck_table(target: TableReport | Assignment) -> CrossCheck:
     assignment = target.assignment if isinstance(target, TableReport) else target
     spec = assignment.table
     schema = table_schema(spec)
-    own, source = table_data(assignment.cycle, spec.code)
+    own, source, origins = _table_data(assignment.cycle, spec.code)
     if own is None:
         own = TableData.from_rows(schema, schema.headers, [])
-    return _run(assignment.cycle, schema, own, source)
+    check = _run(assignment.cycle, schema, own, source)
+    check.origins = origins
+    return check
 
 
 def crosscheck_version(version: Version) -> CrossCheck:
@@ -143,28 +167,52 @@ def crosscheck_dependents(code: str, cycle: Cycle | None = None) -> list[str]:
 
 def table_data(cycle: Cycle, code: str) -> tuple[TableData | None, Source]:
     """A table's data in a cycle by the order of the module docstring, and its source."""
+    data, source, _origins = _table_data(cycle, code)
+    return data, source
+
+
+# Where each row of a table's data came from: (unit code, row in that unit's file or None).
+Origins = list[tuple[str, int | None]]
+
+
+def _table_data(cycle: Cycle, code: str) -> tuple[TableData | None, Source, Origins]:
     spec = TableSpec.objects.filter(cycle=cycle, code=code).first()
     if spec is None:
-        return None, Source(code, NOT_IN_CYCLE)
+        return None, Source(code, NOT_IN_CYCLE), []
     schema = table_schema(spec)
     assignment = Assignment.objects.filter(cycle=cycle, table=spec).select_related("report").first()
     if assignment is None:
         if cycle.published_at is not None:
-            return _data(schema, schema.headers, [], NOT_COLLECTED)
-        return None, Source(code, UNASSIGNED, name=spec.name)
+            return (*_data(schema, schema.headers, [], NOT_COLLECTED), [])
+        return None, Source(code, UNASSIGNED, name=spec.name), []
     report = getattr(assignment, "report", None)
     if report is not None:
         if report.state in (TableReportState.APPROVED, TableReportState.UPLOADED):
             stored = unpack(report.merged_blob) or {}
             assert isinstance(stored, dict)
-            return _data(schema, stored.get("headers", []), stored.get("rows", []), APPROVED)
+            headers, rows = stored.get("headers", []), stored.get("rows", [])
+            origins = _approved_origins(assignment, headers, rows)
+            return (*_data(schema, headers, rows, APPROVED), origins)
         merged = merged_rows(report)
         if merged.rows:
-            return _data(schema, merged.headers, merged.rows, DELIVERED)
-    rows = _current_rows(assignment, schema)
-    if rows is None:
-        return None, Source(code, NO_DATA, name=spec.name)
-    return _data(schema, schema.headers, rows, CURRENT)
+            return (*_data(schema, merged.headers, merged.rows, DELIVERED), merged.sources)
+    found = _current_rows(assignment, schema)
+    if found is None:
+        return None, Source(code, NO_DATA, name=spec.name), []
+    rows, origins = found
+    return (*_data(schema, schema.headers, rows, CURRENT), origins)
+
+
+def _approved_origins(assignment: Assignment, headers: list[str], rows: list[list[str]]) -> Origins:
+    """The stored merge keeps each row's unit by name (来源单位); single-record tables have no
+    such column and count as the responsible unit's."""
+    if SOURCE_COLUMN not in headers:
+        return [(assignment.responsible_unit.code, None)] * len(rows)
+    j = headers.index(SOURCE_COLUMN)
+    codes = dict(
+        Contribution.objects.filter(assignment=assignment).values_list("unit__name", "unit__code")
+    )
+    return [(codes.get(row[j], row[j]), None) for row in rows]
 
 
 def _data(
@@ -174,18 +222,21 @@ def _data(
     return data, Source(schema.code, kind, len(rows), schema.name)
 
 
-def _current_rows(assignment: Assignment, schema: TableSchema) -> list[list[str]] | None:
+def _current_rows(
+    assignment: Assignment, schema: TableSchema
+) -> tuple[list[list[str]], Origins] | None:
     """The current versions' rows, the responsible unit first; a single-record table takes the
     first unit's row. None when no contribution has a version."""
     contributions = (
         Contribution.objects.filter(assignment=assignment, current_version__isnull=False)
-        .select_related("current_version__upload")
+        .select_related("current_version__upload", "unit")
         .order_by("unit__code")
     )
     ordered = sorted(contributions, key=lambda c: c.unit_id != assignment.responsible_unit_id)
     if not ordered:
         return None
     rows: list[list[str]] = []
+    origins: Origins = []
     for contribution in ordered:
         assert contribution.current_version is not None
         data = unpack(contribution.current_version.upload.rows_blob) or {}
@@ -193,10 +244,16 @@ def _current_rows(assignment: Assignment, schema: TableSchema) -> list[list[str]
         # Versions are stored in their table's field order; map by name in case a spec changed.
         headers = list(data.get("headers") or schema.headers)
         order = [headers.index(h) if h in headers else None for h in schema.headers]
-        rows += [[row[j] if j is not None else "" for j in order] for row in data.get("rows", [])]
+        part = [[row[j] if j is not None else "" for j in order] for row in data.get("rows", [])]
+        numbers = list(data.get("row_numbers") or [])
+        rows += part
+        origins += [
+            (contribution.unit.code, numbers[i] if i < len(numbers) else None)
+            for i in range(len(part))
+        ]
     if schema.row_mode == TableSpec.RowMode.SINGLE:
-        rows = rows[:1]
-    return rows
+        rows, origins = rows[:1], origins[:1]
+    return rows, origins
 
 
 def _run(cycle: Cycle, schema: TableSchema, own: TableData, source: Source) -> CrossCheck:
@@ -224,3 +281,134 @@ def _run(cycle: Cycle, schema: TableSchema, own: TableData, source: Source) -> C
             }
         result.not_checked[n] = replace(item, message=message)
     return CrossCheck(schema.code, source, result, sources)
+
+
+# The stored result (collection.models.CrossCheckResult) -----------------------------------------
+
+
+def crosscheck_refresh(report: TableReport) -> StoredCheck:
+    """Check ``report``'s table now and store the result as its latest (no longer stale).
+
+    Each stored finding also says whose row it is (``unit``: unit code, ``unit_row``: the row in
+    that unit's file, where known). A finding whose other tables are all left out of the
+    published breakdown (``not_collected``) is kept and shown but marked ``blocking: false``
+    and not counted in ``error_count``: no unit can correct it, only the office's breakdown."""
+    check = crosscheck_table(report)
+    kinds = {code: source.kind for code, source in check.sources.items()}
+    stored, errors, explain = [], 0, 0
+    for f in check.result.findings:
+        item = f.as_dict()
+        item["unit"], item["unit_row"] = check.origin(f.row)
+        item["blocking"] = any(kinds.get(c) != NOT_COLLECTED for c in f.other_tables) or not (
+            f.other_tables
+        )
+        errors += f.severity == Severity.ERROR and item["blocking"]
+        explain += f.severity == Severity.EXPLAIN
+        stored.append(item)
+    sources: dict[str, Any] = {
+        code: {"kind": s.kind, "rows": s.rows, "name": s.name} for code, s in check.sources.items()
+    }
+    sources[check.table] = {
+        "kind": check.source.kind,
+        "rows": check.source.rows,
+        "name": check.source.name,
+        "versions": _versions(report, check.source.kind),
+        "own": True,
+    }
+    result, _created = StoredCheck.objects.update_or_create(
+        report=report,
+        defaults={
+            "computed_at": timezone.now(),
+            "error_count": errors,
+            "explain_count": explain,
+            "findings_blob": pack(stored),
+            "not_checked": [
+                {"rule": n.rule, "tables": list(n.tables), "rows": n.rows, "message": n.message}
+                for n in check.result.not_checked
+            ],
+            "sources": sources,
+            "stale": False,
+        },
+    )
+    return result
+
+
+def _versions(report: TableReport, kind: str) -> dict[str, int]:
+    """{unit code: version number} of the contributions whose rows were checked."""
+    found = Contribution.objects.filter(
+        assignment_id=report.assignment_id, current_version__isnull=False
+    )
+    if kind in (APPROVED, DELIVERED):
+        found = found.filter(state=ContributionState.DELIVERED)
+    return dict(found.values_list("unit__code", "current_version__number"))
+
+
+def stored_findings(result: StoredCheck | None, unit: str | None = None) -> list[dict[str, Any]]:
+    """The stored findings of a result (``unit``: only that unit's rows)."""
+    if result is None:
+        return []
+    found = unpack(result.findings_blob) or []
+    assert isinstance(found, list)
+    return [f for f in found if unit is None or f.get("unit") == unit]
+
+
+def stored_as_findings(items: Iterable[dict[str, Any]]) -> list[Finding]:
+    return [
+        Finding(
+            severity=Severity(item["severity"]),
+            message=item["message"],
+            row=item.get("row"),
+            column=item.get("column"),
+            value=item.get("value"),
+            rule=item.get("rule", ""),
+            other_tables=tuple(item.get("other_tables", ())),
+        )
+        for item in items
+    ]
+
+
+def crosscheck_mark_stale(cycle: Cycle, code: str) -> list[int]:
+    """Mark the stored results of table ``code`` and of the tables that read it as stale;
+    return the ids of those tables' reports (with or without a result yet), to re-check."""
+    codes = [code, *crosscheck_dependents(code, cycle)]
+    ids = list(
+        TableReport.objects.filter(
+            assignment__cycle=cycle, assignment__table__code__in=codes
+        ).values_list("pk", flat=True)
+    )
+    StoredCheck.objects.filter(report_id__in=ids, stale=False).update(stale=True)
+    return ids
+
+
+def crosscheck_refresh_ids(*, report_ids: Iterable[int]) -> int:
+    """Re-check the reports with these ids (a task's body); missing ids are skipped. Each
+    report is stored in its own transaction, so one failure leaves the others fresh."""
+    done = 0
+    reports = TableReport.objects.filter(pk__in=list(report_ids)).select_related(
+        "assignment__cycle", "assignment__table", "assignment__responsible_unit"
+    )
+    for report in reports:
+        try:
+            with transaction.atomic():
+                crosscheck_refresh(report)
+            done += 1
+        except Exception:
+            log.exception("cross-table check of report %s failed", report.pk)
+    return done
+
+
+def crosscheck_enqueue(report_ids: list[int]) -> None:
+    """Re-check these reports after the commit (Celery; inline without a broker)."""
+    if not report_ids:
+        return
+
+    def enqueue() -> None:
+        from collection.tasks import crosscheck_refresh_reports as task
+
+        try:
+            task.delay(report_ids)
+        except Exception:  # broker down: check inline, the page must not show stale results
+            log.exception("cross-table checks %s: could not queue; running inline", report_ids)
+            crosscheck_refresh_ids(report_ids=report_ids)
+
+    transaction.on_commit(enqueue)

@@ -114,11 +114,14 @@ def upload_check(
     filename: str,
     purpose: str = Upload.Purpose.CHECK,
     progress: Callable[[str], None] | None = None,
+    extra_findings: Callable[[ParsedSheet], list[Finding]] | None = None,
 ) -> CheckOutcome:
     """Keep the file with its hash; read and validate it; store the rows and findings.
 
     A refused file is kept as refused, with the reason, and none of its rows are stored.
     ``progress`` is told each stage ("checking", "storing") of a background upload job.
+    ``extra_findings`` adds checks beyond the table's own (year over year: the findings are
+    stored with the upload and counted like the others).
     """
     sha = hashlib.sha256(content).hexdigest()
     now = timezone.now()
@@ -141,6 +144,9 @@ def upload_check(
         upload.save()
         _record(actor, upload)
         return CheckOutcome(upload, None, [])
+    if extra_findings is not None:
+        with translation.override(settings.LANGUAGE_CODE):
+            findings = [*findings, *extra_findings(sheet)]
     if progress is not None:
         progress("storing")
     counts = {s: 0 for s in Severity}

@@ -157,6 +157,8 @@ def _version_from_file(
 ) -> Version | str:
     """The next version from a file (uploaded, or built from rows entered online: purpose
     ONLINE); the caller holds the contribution's row lock and has checked the actor's right."""
+    from collection.services.yoy import yoy_check  # yoy reads editable_fields from here
+
     cycle = contribution.assignment.cycle
     outcome = upload_check(
         actor=actor,
@@ -167,6 +169,7 @@ def _version_from_file(
         filename=filename,
         purpose=purpose,
         progress=progress,
+        extra_findings=yoy_check(contribution, table_schema(contribution.assignment.table)),
     )
     upload = outcome.upload
     if upload.status == Upload.Status.REJECTED:

@@ -17,6 +17,7 @@ from review.workflow.contributions import (
 from review.workflow.cycle import CYCLE_ORDER, cycle_advance, cycle_transitions
 from review.workflow.table_reports import (
     table_report_approve,
+    table_report_import_approved,
     table_report_mark_uploaded,
     table_report_reopen,
     table_report_resolve_conflict,
@@ -35,6 +36,7 @@ __all__ = [
     "cycle_advance",
     "cycle_transitions",
     "table_report_approve",
+    "table_report_import_approved",
     "table_report_mark_uploaded",
     "table_report_reopen",
     "table_report_resolve_conflict",

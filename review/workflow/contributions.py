@@ -15,12 +15,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.audit import acting_for_of, acting_reset
+from accounts.models import Event, User
 from accounts.roles import UnitRole
 from accounts.selectors import has_unit_role
 from collection.dependencies import prerequisites_block, prerequisites_pending
 from collection.models import Contribution, ContributionState, TableReport, TableReportState
 from collection.services.versions import require_collector, unexplained_findings
+from review.explanations import open_rejections, rejection_message
 from review.models import Review, Signature
 from review.workflow.base import record, require_open_cycle, require_reason, require_state
 
@@ -30,6 +32,7 @@ RETURNABLE_REPORT_STATES = (TableReportState.COLLECTING, TableReportState.SECOND
 
 
 def lock_contribution(contribution: Contribution) -> Contribution:
+    acting_reset()  # a transition starts with no "acting for" left from an earlier check
     return (
         Contribution.objects.select_for_update(of=("self",))
         .select_related(
@@ -58,6 +61,33 @@ def approvers(c: Contribution) -> set[int]:
             submission=c.submission,
         ).values_list("reviewer_id", flat=True)
     )
+
+
+def approval_principals(c: Contribution) -> dict[int, int]:
+    """{reviewer id: whom the approval counts for} for the approvals of the current version in
+    the current submission: the reviewer, or the delegator when they approved as a delegate
+    (read from their approval's Event, which records ``acting_for``)."""
+    reviewers = approvers(c)
+    if not reviewers or c.current_version is None:
+        return {}
+    delegated = dict(
+        Event.objects.filter(
+            action="contribution.approve",
+            object_type=c._meta.label_lower,
+            object_id=str(c.pk),
+            actor_id__in=reviewers,
+            acting_for__isnull=False,
+            data__submission=c.submission,
+            data__version=c.current_version.number,
+        ).values_list("actor_id", "acting_for_id")
+    )
+    return {r: delegated.get(r, r) for r in reviewers}
+
+
+def approval_count(c: Contribution) -> int:
+    """How many distinct reviewers' approvals count: a delegate's approval counts for the
+    delegator, so a delegator and their delegate never make two."""
+    return len(set(approval_principals(c).values()))
 
 
 # Submit ---------------------------------------------------------------------------------------
@@ -132,11 +162,35 @@ def approve_check(c: Contribution, actor: User) -> None:
             )
             % {"number": c.current_version.number}
         )
-    if actor.pk in approvers(c):
+    for_whom = acting_for_of(actor)  # noted by has_unit_role above: a delegator, or None
+    principals = approval_principals(c)
+    if actor.pk in principals:
         raise ValidationError(
             _("You have already approved version %(number)s: a second reviewer must approve it.")
             % {"number": c.current_version.number}
         )
+    if for_whom is not None and c.current_version.created_by_id == for_whom.pk:
+        raise ValidationError(
+            _(
+                "%(person)s, for whom you act, uploaded version %(number)s, so you may not "
+                "approve it for them: another reviewer of the unit must."
+            )
+            % {"person": for_whom.name, "number": c.current_version.number}
+        )
+    principal = for_whom.pk if for_whom is not None else actor.pk
+    if principal in principals.values():
+        raise ValidationError(
+            _(
+                "Version %(number)s is already approved for %(person)s (by them or their "
+                "delegate): a reviewer other than the two of you must approve it."
+            )
+            % {
+                "number": c.current_version.number,
+                "person": for_whom.name if for_whom is not None else actor.name,
+            }
+        )
+    if rejected := open_rejections([c.current_version_id], S.SOURCE_REVIEW):
+        raise ValidationError(rejection_message(rejected))
 
 
 @transaction.atomic
@@ -150,6 +204,9 @@ def contribution_approve(*, actor: User, contribution: Contribution) -> Contribu
     c = lock_contribution(contribution)
     approve_check(c, actor)
     assert c.current_version is not None
+    for_whom = acting_for_of(actor)
+    # Counted before this approval's Event exists: it counts for the person acted for.
+    counted = set(approval_principals(c).values()) | {for_whom.pk if for_whom else actor.pk}
     Review.objects.create(
         contribution=c,
         version=c.current_version,
@@ -158,11 +215,17 @@ def contribution_approve(*, actor: User, contribution: Contribution) -> Contribu
         reviewer=actor,
         decision=Review.Decision.APPROVE,
     )
-    count = len(approvers(c))
+    count = len(counted)
     if count >= REQUIRED_APPROVALS:
         c.state = S.HEAD_SIGNOFF
         c.save(update_fields=["state", "updated_at"])
-    _record(actor, c, "contribution.approve", S.SOURCE_REVIEW, data={"approvals": count})
+    _record(
+        actor,
+        c,
+        "contribution.approve",
+        S.SOURCE_REVIEW,
+        data={"approvals": count, "submission": c.submission},
+    )
     return c
 
 
@@ -176,7 +239,7 @@ def sign_check(c: Contribution, actor: User) -> None:
         )
     require_open_cycle(c.assignment.cycle)
     require_state(c, S.HEAD_SIGNOFF)
-    if len(approvers(c)) < REQUIRED_APPROVALS:
+    if approval_count(c) < REQUIRED_APPROVALS:
         raise ValidationError(
             _(
                 "The reviewers' approvals are not for the current version: return it so that "

@@ -10,17 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.audit import acting_reset, event_record
 from accounts.models import User
 from accounts.roles import CollegeRole, UnitRole
 from accounts.selectors import has_college_role, has_unit_role, is_office
 from collection.models import Contribution, ContributionState, TableReport, TableReportState
 from collection.schema import Severity
+from collection.services.crosscheck import crosscheck_refresh, stored_findings
 from collection.services.merge import merged_findings, merged_rows
 from collection.services.uploads import pack
+from collection.services.versions import rows_hash
+from review.explanations import open_rejections, rejection_message
 from review.models import Review
 from review.workflow.base import record, require_open_cycle, require_reason, require_state
 from review.workflow.contributions import clean_remarks, lock_contribution, return_to_drafting
@@ -40,6 +46,7 @@ REOPEN_TO = R.COLLECTION_CHECK
 
 
 def lock_report(report: TableReport) -> TableReport:
+    acting_reset()  # a transition starts with no "acting for" left from an earlier check
     return (
         TableReport.objects.select_for_update(of=("self",))
         .select_related("assignment__cycle", "assignment__table", "assignment__responsible_unit")
@@ -132,6 +139,10 @@ def approve_check(report: TableReport, actor: User) -> None:
     stage_holder_check(report, actor)
     require_open_cycle(report.assignment.cycle)
     require_state(report, *NEXT)
+    if rejected := open_rejections(_delivered_versions(report), report.state):
+        raise ValidationError(rejection_message(rejected))
+    if report.state in CROSS_CHECKED:
+        cross_table_check(report)
     if report.state not in (R.SECOND_REVIEW, R.COLLEGE_REVIEW):
         return
     merged = merged_rows(report)
@@ -161,12 +172,57 @@ def approve_check(report: TableReport, actor: User) -> None:
         )
 
 
+def _delivered_versions(report: TableReport) -> list[int | None]:
+    return list(
+        Contribution.objects.filter(
+            assignment_id=report.assignment_id, state=ContributionState.DELIVERED
+        ).values_list("current_version_id", flat=True)
+    )
+
+
+# The collection group's check and the college review approve only a table without cross-table
+# errors (docs/rules.md): the stored result, re-computed at approval when stale or missing.
+CROSS_CHECKED = (R.COLLECTION_CHECK, R.COLLEGE_REVIEW)
+
+
+def cross_table_check(report: TableReport) -> None:
+    """Refuse while the latest cross-table check has errors (rules not checked for lack of
+    data, and findings against tables left out of the breakdown, do not count)."""
+    result = getattr(report, "crosscheck", None)
+    if result is None or not result.error_count:
+        return
+    first = next(
+        (f for f in stored_findings(result) if f["severity"] == "error" and f.get("blocking")),
+        None,
+    )
+    raise ValidationError(
+        _(
+            "The cross-table check of %(table)s found %(count)s error(s) (first: row %(row)s, "
+            "%(column)s: %(message)s): return it to the unit whose rows they are, or have "
+            "the other table corrected and check again."
+        )
+        % {
+            "count": result.error_count,
+            "row": (first or {}).get("row") or "-",
+            "column": (first or {}).get("column") or "-",
+            "message": (first or {}).get("message") or "-",
+            **_table(report),
+        }
+    )
+
+
 @transaction.atomic
 def table_report_approve(*, actor: User, report: TableReport) -> TableReport:
     """Approve the current stage: second review (the responsible unit's second reviewer), the
     collection group's check, the college review. The college review's approval stores the
-    merged rows and their hash: from then on the table is locked."""
+    merged rows and their hash: from then on the table is locked. At the collection group's
+    check and the college review a stale or missing cross-table result is re-computed first."""
     report = lock_report(report)
+    if report.state in CROSS_CHECKED:
+        result = getattr(report, "crosscheck", None)
+        if result is None or result.stale:
+            crosscheck_refresh(report)
+            report = lock_report(report)
     approve_check(report, actor)
     before = report.state
     report.state = NEXT[R(before)]
@@ -322,5 +378,50 @@ def table_report_mark_uploaded(*, actor: User, report: TableReport) -> TableRepo
     report.save(update_fields=["state", "updated_at"])
     _record(
         actor, report, "table_report.mark_uploaded", R.APPROVED, content_hash=report.merged_hash
+    )
+    return report
+
+
+# Office: last year's data imported from an exported package ----------------------------------
+
+
+@transaction.atomic
+def table_report_import_approved(
+    *, actor: User | None, report: TableReport, headers: list[str], rows: list[list[str]]
+) -> TableReport:
+    """Approve a table of a previous cycle with rows read from last year's exported package
+    (collecting → approved), so that the first cycle in caiji has last year's data to compare
+    with (review/yoy_import.py). The office only (``actor=None``: the command line); only while
+    no unit has delivered data for the table, so nothing collected is overwritten."""
+    report = lock_report(report)
+    if actor is not None and not is_office(actor):
+        raise PermissionDenied(
+            _("Only the office of the leading group may import last year's data.")
+        )
+    require_open_cycle(report.assignment.cycle)
+    require_state(report, R.COLLECTING)
+    if Contribution.objects.filter(
+        assignment_id=report.assignment_id, state=ContributionState.DELIVERED
+    ).exists():
+        raise ValidationError(
+            _("Units have already delivered data for %(table)s: it cannot be imported.")
+            % _table(report)
+        )
+    report.state = R.APPROVED
+    report.merged_hash = rows_hash(headers, rows)
+    report.merged_blob = pack({"headers": headers, "rows": rows})
+    report.save(update_fields=["state", "merged_hash", "merged_blob", "updated_at"])
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _("Imported from last year's exported package.")
+    event_record(
+        actor=actor,
+        action="table_report.import_approved",
+        obj=report,
+        unit=report.assignment.responsible_unit,
+        from_state=R.COLLECTING,
+        to_state=report.state,
+        reason=reason,
+        content_hash=report.merged_hash,
+        data={"rows": len(rows), **_table(report)},
     )
     return report

@@ -7,7 +7,8 @@ by the same code as ``manage.py seed_demo``. For every table of the breakdown:
 - the responsible unit's collector starts the second review and its 二审专人 approves; the
   采集工作小组 approves; the 学院审核小组 approves;
 - the table is then approved and locked, with every unit's rows in the merged table.
-List tables get two rows per unit, from one generated set, so keys never clash between units.
+List tables get two rows per unit, from one generated set, so keys never clash between units;
+the rows are made to agree with the tables approved before (``collection.sampledata.cycle``).
 Single-record tables get the same valid row from every unit: each unit's file is validated as
 a whole table, so an assisting unit must fill the fields it does not own too (with the owner's
 values, or the merge reports a conflict).
@@ -26,7 +27,9 @@ from accounts.selectors import college_role_holders, unit_staffing_list
 from collection.demo import seed_demo_cycle
 from collection.models import Contribution, ContributionState, TableReport, TableReportState
 from collection.sampledata import sample_rows, sample_workbook
+from collection.sampledata.cycle import borrowable, consistent_rows
 from collection.selectors import table_schema
+from collection.services.crosscheck import crosscheck_dependents
 from collection.services.uploads import unpack
 from review import workflow
 
@@ -79,14 +82,22 @@ def test_every_table_goes_from_the_units_to_approved_and_locked(client, demo_cyc
     )
     assert reports.count() == demo_cycle.tables.count() == 100
     problems: list[str] = []
-    for report in reports:
+    # The approved tables so far: each table's rows are made to agree with them (cross-table
+    # errors block the collection group's approval); a table not filled yet is "not checked".
+    approved: dict[str, tuple[list[str], list[list[str]]]] = {}
+    schemas = [table_schema(r.assignment.table) for r in reports]
+    for report in reports.order_by("assignment__table__position"):
         assignment = report.assignment
         schema = table_schema(assignment.table)
         contributions = list(assignment.contributions.select_related("unit").order_by("unit__code"))
         single = schema.row_mode == "single"
-        generated = sample_rows(schema, dates, ROWS_PER_UNIT * len(contributions), seed=7)
+        # Tables other tables read get a row more per unit, so that their keys go round.
+        per_unit = ROWS_PER_UNIT + bool(crosscheck_dependents(schema.code))
+        generated = sample_rows(schema, dates, per_unit * len(contributions), seed=7)
+        borrowed = borrowable(schema, schemas)
+        generated = consistent_rows(schema, generated, approved, dates, borrowed)
         for k, contribution in enumerate(contributions):
-            rows = generated if single else generated[k * 2 : k * 2 + ROWS_PER_UNIT]
+            rows = generated if single else generated[k * per_unit : (k + 1) * per_unit]
             problems += _deliver(client, staffing[contribution.unit_id], contribution, rows, schema)
         if problems:
             continue
@@ -109,4 +120,5 @@ def test_every_table_goes_from_the_units_to_approved_and_locked(client, demo_cyc
             problems.append(f"{schema.code}: {report.state}, {len(merged.get('rows', []))} rows")
         elif single:
             assert merged["rows"] == generated, schema.code
+        approved[schema.code] = (merged.get("headers", []), merged.get("rows", []))
     assert problems == []

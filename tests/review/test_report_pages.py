@@ -123,6 +123,16 @@ def test_assisting_units_and_college_roles_see_the_page(as_, report, delivered_a
     assert page.context["merged"].rows[0][-1] == "教务处"
 
 
+def test_an_assisting_unit_reads_only_its_own_rows(as_, report, delivered_all):
+    zhang = as_("zhang").get(url(report))
+    shown = [row for _n, row, _source, _c in zhang.context["page_rows"]]
+    assert shown and {row[-1] for row in shown} == {"药学院"}
+    assert ACADEMIC_ROWS[0][0] not in zhang.content.decode()  # 教务处's student number
+    assert 'data-testid="own-rows-only"' in zhang.content.decode()
+    qian = as_("qian").get(url(report))
+    assert {row[-1] for _n, row, _s, _c in qian.context["page_rows"]} == {"教务处", "药学院"}
+
+
 def test_a_role_without_the_right_gets_403_and_nothing_changes(as_, staff, report, delivered_all):
     zhang = as_("zhang")
     assert zhang.post(url(report, "start_second_review")).status_code == 403
