@@ -53,19 +53,38 @@ class CycleDatesForm(StyledForm, forms.ModelForm):
             "collection_deadline",
             "review_deadline",
             "dependency_mode",
+            "change_threshold",
+            "change_floor",
             "webhook_url",
         ]
         widgets = {
             name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
             for name in fields
-            if name not in ("dependency_mode", "webhook_url")
+            if name not in ("dependency_mode", "webhook_url", "change_threshold", "change_floor")
+        }
+        help_texts = {
+            "change_threshold": _(
+                "Year over year: a change beyond this percentage asks for an explanation "
+                "(a column may set its own)."
+            ),
+            "change_floor": _("Changes smaller than this never ask for an explanation."),
         }
 
     def clean_dependency_mode(self) -> str:
         return str(self.cleaned_data.get("dependency_mode") or self.instance.dependency_mode)
 
+    def clean_change_threshold(self) -> Any:
+        value = self.cleaned_data.get("change_threshold")
+        return self.instance.change_threshold if value is None else value
+
+    def clean_change_floor(self) -> Any:
+        value = self.cleaned_data.get("change_floor")
+        return self.instance.change_floor if value is None else value
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in ("change_threshold", "change_floor"):  # a form without them keeps them
+            self.fields[name].required = False
         # The robot address carries its secret key: pages show it masked.
         self.initial["webhook_url"] = mask_url(self.instance.webhook_url)
 
@@ -88,7 +107,25 @@ class FieldSpecForm(StyledForm, forms.ModelForm):
 
     class Meta:
         model = FieldSpec
-        fields = ["required", "max_len", "format", "multi", "help"]
+        fields = [
+            "required",
+            "max_len",
+            "format",
+            "multi",
+            "help",
+            "change_threshold",
+            "change_floor",
+        ]
+        help_texts = {
+            "change_threshold": _(
+                "Numbers only: a change from last year beyond this percentage asks for an "
+                "explanation. Empty: the cycle's setting."
+            ),
+            "change_floor": _(
+                "Changes smaller than this (in the field's unit) never ask for an explanation, "
+                "so that small numbers do not flap. Empty: the cycle's setting."
+            ),
+        }
         widgets = {
             "help": forms.Textarea(attrs={"rows": 3}),
             "format": forms.Select(

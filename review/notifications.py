@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.delegation import running
 from accounts.models import Event, Notification, Unit, User
 from accounts.notifications import (
     Message,
@@ -76,8 +77,16 @@ def report_link(report: TableReport) -> str:
 
 
 def holders(unit: Unit, *roles: UnitRole) -> list[User]:
+    """The unit's holders of ``roles`` and whoever holds one of them today by delegation (the
+    delegate is told as well as the person they act for)."""
     staffing = unit_staffing(unit)
-    return unique(p for role in roles for p in staffing.of(role))
+    delegates = [
+        d.delegate
+        for d in running()
+        .filter(unit=unit, role__in=[r.value for r in roles])
+        .select_related("delegate")
+    ]
+    return unique([*(p for role in roles for p in staffing.of(role)), *delegates])
 
 
 def group_members(role: CollegeRole) -> list[User]:

@@ -180,3 +180,27 @@ def test_unknown_cycle_or_table_is_404(client_for, cycle):
         client.get(reverse("collection:table_detail", args=[cycle.year, "表9-9"])).status_code
         == 404
     )
+
+
+def test_office_sets_the_year_over_year_thresholds(client_for, cycle):
+    field = cycle.tables.get(code="表6-1").fields.get(name="普通本科学生数")
+    client = client_for("xia")
+    response = client.post(
+        reverse("collection:field_edit", args=[cycle.year, "表6-1", field.pk]),
+        {"required": "on", "change_threshold": "5", "change_floor": "50", "help": field.help},
+    )
+    assert response.status_code == 302
+    field.refresh_from_db()
+    assert (field.change_threshold, field.change_floor) == (5, 50)
+    changed = Event.objects.filter(action="spec.field_update").latest("id").data["changed"]
+    assert set(changed) >= {"change_threshold", "change_floor"}
+    # The cycle's defaults: kept when the dates form is sent without them, changed when given.
+    dates = {f: str(getattr(cycle, f)) for f in ("snapshot_date", "academic_start")}
+    dates |= {f: str(getattr(cycle, f)) for f in ("academic_end", "natural_start", "natural_end")}
+    url = reverse("review:cycle_detail", args=[cycle.year])
+    assert client.post(url, dates).status_code == 302
+    cycle.refresh_from_db()
+    assert (cycle.change_threshold, cycle.change_floor) == (20, 10)
+    assert client.post(url, {**dates, "change_threshold": "30"}).status_code == 302
+    cycle.refresh_from_db()
+    assert cycle.change_threshold == 30

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.delegation import delegation_create
-from accounts.models import Event
+from accounts.models import Event, Notification
 from accounts.roles import UnitRole
 from collection.models import ContributionState
 from review import workflow
@@ -102,6 +102,9 @@ def test_a_delegate_who_uploaded_the_version_may_not_approve_it(staff, units, ph
 def test_the_heads_delegate_signs_for_the_head(staff, units, liu, pharmacy, client):
     hand(staff, units, "chen", liu, UnitRole.HEAD)
     to_head(pharmacy, staff["zhang"], [staff["li"], staff["wang"]], PHARMACY_ROWS)
+    # The signature request reaches the delegate as well as the head.
+    asked = Notification.objects.filter(kind=Notification.Kind.SIGN_REQUEST)
+    assert {n.recipient for n in asked} == {staff["chen"], liu}
     c = workflow.contribution_sign(actor=liu, contribution=pharmacy)
     c.refresh_from_db()
     assert c.state == S.DELIVERED
