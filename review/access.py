@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from guardian.models import UserObjectPermission
 
@@ -93,3 +98,11 @@ def _holds_role_in(user: User, unit_ids: list[int]) -> bool:
         permission__codename__in=list(CODENAME_TO_UNIT_ROLE),
         object_pk__in=[str(pk) for pk in unit_ids],
     ).exists() or delegation.held_in_units(user, unit_ids)
+
+
+def require_right(check: Callable[..., None], obj: Any, user: User, *args: Any) -> None:
+    """403 (PermissionDenied from ``check``) before a form is read when the person may not take
+    the action at all; a refusal for the object's state is left to the transition, which says
+    why in a message."""
+    with contextlib.suppress(ValidationError):
+        check(obj, user, *args)

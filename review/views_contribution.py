@@ -6,7 +6,6 @@ return (uploading and downloads: review/views_upload.py). The buttons are exactl
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +32,7 @@ from collection.services.versions import (
     require_drafting,
 )
 from review import workflow
-from review.access import get_contribution_for_user
+from review.access import get_contribution_for_user, require_right
 from review.explanations import decisions_by_explanation, may_decide
 from review.forms import ExplanationForm, ReturnForm, VersionUploadForm
 from review.models import ExplanationReview, Review
@@ -132,7 +131,7 @@ def contribution_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def contribution_return(request: HttpRequest, pk: int) -> HttpResponse:
     contribution = get_contribution_for_user(request.user, pk)  # type: ignore[arg-type]
-    _require_right(cm.return_check, contribution, request.user)  # type: ignore[arg-type]
+    require_right(cm.return_check, contribution, request.user)  # type: ignore[arg-type]
     form = ReturnForm.for_table(contribution.assignment.table, request.POST)
     return _act(
         request,
@@ -145,13 +144,6 @@ def contribution_return(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         _("Returned to drafting with your reason: the collector can now correct the data."),
     )
-
-
-def _require_right(check: Callable[..., None], obj: Any, user: User) -> None:
-    """403 before the form is read when the person may not take the action at all (a refusal
-    for the object's state comes later, from the transition, as a message)."""
-    with contextlib.suppress(ValidationError):
-        check(obj, user)
 
 
 def _act(

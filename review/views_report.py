@@ -7,7 +7,6 @@ through ``get_report_for_user`` (404 for outsiders) and lets the workflow decide
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +28,7 @@ from collection.selectors import table_schema
 from collection.services.merge import MergeConflict, MergedTable, merged_findings, merged_rows
 from collection.services.uploads import unpack
 from review import workflow
-from review.access import get_report_for_user, report_rows_visible_to
+from review.access import get_report_for_user, report_rows_visible_to, require_right
 from review.forms import ReturnForm
 from review.selectors import report_contributions, report_list_for_user
 from review.workflow import contributions as cm
@@ -168,13 +167,6 @@ def _passes(check: Callable[[TableReport, User], None], report: TableReport, use
     return True
 
 
-def _require_right(check: Callable[..., None], obj: Any, user: User, *args: Any) -> None:
-    """Raise PermissionDenied (403) when ``user`` lacks the right; a refusal for another reason
-    is left to the transition, which says why."""
-    with contextlib.suppress(ValidationError):
-        check(obj, user, *args)
-
-
 def _may_return_side(report: TableReport, user: User, delivered: list[Contribution]) -> bool:
     """Whether the conflicts offer "return this unit's data": the responsible unit's return of
     a delivered contribution while the table is theirs, the stage holder's return afterwards."""
@@ -232,7 +224,7 @@ def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_report_for_user(request.user, pk)  # type: ignore[arg-type]
     if request.POST.get("confirm") != "1":
         # The page asks for the tick; a post without it is a page out of date, not an approval.
-        _require_right(tm.approve_check, report, request.user)  # type: ignore[arg-type]
+        require_right(tm.approve_check, report, request.user)  # type: ignore[arg-type]
         messages.error(request, _("Tick the box to confirm that you checked the merged table."))
         return redirect("review:report_detail", pk=pk)
     return _act(
@@ -247,7 +239,7 @@ def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def report_return(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_report_for_user(request.user, pk)  # type: ignore[arg-type]
     if (form := _return_form(request, report)) is None:
-        _require_right(tm.return_check, report, request.user)  # type: ignore[arg-type]
+        require_right(tm.return_check, report, request.user)  # type: ignore[arg-type]
         return redirect("review:report_detail", pk=pk)
     return _act(
         request,
@@ -269,7 +261,7 @@ def report_return_to_contribution(request: HttpRequest, pk: int) -> HttpResponse
     report = get_report_for_user(request.user, pk)  # type: ignore[arg-type]
     contribution = _contribution_of(request, report)
     if (form := _return_form(request, report)) is None:
-        _require_right(tm.return_check, report, request.user)  # type: ignore[arg-type]
+        require_right(tm.return_check, report, request.user)  # type: ignore[arg-type]
         return redirect("review:report_detail", pk=pk)
     return _act(
         request,
@@ -294,9 +286,9 @@ def report_conflict_return(request: HttpRequest, pk: int) -> HttpResponse:
     contribution = _contribution_of(request, report)
     if (form := _return_form(request, report)) is None:
         if report.state in cm.RETURNABLE_REPORT_STATES:
-            _require_right(cm.return_check, contribution, request.user, report)  # type: ignore[arg-type]
+            require_right(cm.return_check, contribution, request.user, report)  # type: ignore[arg-type]
         else:
-            _require_right(tm.return_check, report, request.user)  # type: ignore[arg-type]
+            require_right(tm.return_check, report, request.user)  # type: ignore[arg-type]
         return redirect("review:report_detail", pk=pk)
     reason, remarks = form.cleaned_data["reason"], form.cleaned_data["remarks"]
 
