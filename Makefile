@@ -43,7 +43,7 @@ lint: venv
 	$(VENV)/bin/mypy $(MYPY_STRICT)
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run -v0
 
-BENCHES := bench/upload.py bench/dashboard.py
+BENCHES := bench/upload.py bench/dashboard.py bench/export.py
 
 bench: venv
 	@for b in $(BENCHES); do echo "== $$b"; $(PY) $$b || exit 1; done

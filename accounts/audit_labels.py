@@ -39,6 +39,10 @@ ACTION_LABELS = {
     "cycle.refresh_rules": _("Table rules refreshed from the catalog"),
     "cycle.update": _("Cycle dates or settings changed"),
     "cycle.advance": _("Cycle moved to the next stage"),
+    "cycle.close": _("Cycle marked as uploaded and closed"),
+    "cycle.export_request": _("Export package requested"),
+    "cycle.export": _("Export package built"),
+    "cycle.export_download": _("Export package downloaded"),
     "cycle.previous_set": _("Previous cycle linked"),
     "cycle.previous_import": _("Last year's package imported"),
     "spec.field_update": _("Column rules changed"),
@@ -78,7 +82,7 @@ _CYCLE_STATES = {
     "deployment": _("Deployment"),
     "collecting": _("Collection and merging"),
     "reviewing": _("Review and upload"),
-    "done": _("Done"),
+    "done": _("Uploaded (closed)"),
 }
 _STATES = {
     # Contribution

@@ -32,7 +32,7 @@ class CycleStatus(models.TextChoices):
     DEPLOYMENT = "deployment", _("Deployment")
     COLLECTING = "collecting", _("Collection and merging")
     REVIEWING = "reviewing", _("Review and upload")
-    DONE = "done", _("Done")
+    DONE = "done", _("Uploaded (closed)")
 
 
 class DependencyMode(models.TextChoices):
@@ -596,3 +596,45 @@ class CrossCheckResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} ({self.error_count})"
+
+
+class ExportJob(models.Model):
+    """One export package of a cycle (the platform's import files, a manifest, a summary
+    workbook and a JSON file per table), built in a Celery task and kept as a file that only the
+    office downloads, through a permission-checked view. ``include_unapproved`` packages say so
+    in their file name and manifest."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Building")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="exports")
+    include_unapproved = models.BooleanField(_("includes tables not yet approved"), default=False)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    stage = models.CharField(_("what it is doing"), max_length=200, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    file = models.FileField(upload_to="exports/%Y/%m", max_length=300, blank=True)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    tables = models.PositiveIntegerField(_("tables"), default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    unapproved = models.JSONField(_("tables not approved"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("export package")
+        verbose_name_plural = _("export packages")
+
+    def __str__(self) -> str:
+        return f"{self.cycle} {self.filename or self.pk} ({self.state})"

@@ -17,10 +17,11 @@ from collection.access import get_cycle, get_table
 from collection.excel.reader import read_headers
 from collection.excel.template import build_template, build_templates_zip
 from collection.forms import CycleCreateForm, FieldSpecForm, TemplateUploadForm
-from collection.models import Cycle, FieldSpec
+from collection.models import Cycle, FieldSpec, TableSpec
 from collection.schema import RejectedFile
 from collection.services import specs as spec_services
 from collection.services.breakdown_copy import breakdown_copy_last
+from collection.services.closed import closed_message
 from collection.specdiff import diff_headers
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -191,6 +192,8 @@ def table_template(request: HttpRequest, year: int, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def field_edit(request: HttpRequest, year: int, code: str, pk: int) -> HttpResponse:
     table = get_table(request.user, year, code, edit=True)  # type: ignore[arg-type]
+    if table.cycle.is_closed:
+        return _closed(request, table)
     field = get_object_or_404(FieldSpec.objects.select_related("code_list"), pk=pk, table=table)
     form = FieldSpecForm(
         request.POST or None,
@@ -216,6 +219,8 @@ def field_edit(request: HttpRequest, year: int, code: str, pk: int) -> HttpRespo
 def table_refresh(request: HttpRequest, year: int, code: str) -> HttpResponse:
     """Upload the platform's blank template, see the column differences, then apply them."""
     table = get_table(request.user, year, code, edit=True)  # type: ignore[arg-type]
+    if table.cycle.is_closed:
+        return _closed(request, table)
     session_key = f"refresh-{table.pk}"
     if request.method == "POST" and "apply" in request.POST:
         headers = request.session.pop(session_key, None)
@@ -247,3 +252,9 @@ def table_refresh(request: HttpRequest, year: int, code: str) -> HttpResponse:
     return render(
         request, "collection/table_refresh.html", context, status=422 if form.errors else 200
     )
+
+
+def _closed(request: HttpRequest, table: TableSpec) -> HttpResponse:
+    """A closed cycle's specs no longer change: say so on the table's page."""
+    messages.error(request, closed_message(table.cycle))
+    return redirect("collection:table_detail", year=table.cycle.year, code=table.code)

@@ -17,6 +17,7 @@ from collection.models import Upload
 from collection.schema import CycleDates, Severity, catalog_schemas
 from collection.services.uploads import findings_from_upload, sheet_from_upload, upload_check
 from collection.views import XLSX, _attachment
+from config.ratelimit import upload_limit
 
 
 def _tables() -> tuple[object, list[tuple[str, str]]]:
@@ -27,6 +28,7 @@ def _tables() -> tuple[object, list[tuple[str, str]]]:
 
 
 @require_http_methods(["GET", "POST"])
+@upload_limit
 def check(request: HttpRequest) -> HttpResponse:
     cycle, tables = _tables()
     form = CheckForm(

@@ -6,6 +6,7 @@ environment variables: see docs/operations.md and .env.example.
 """
 
 import importlib.util
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,12 +52,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.sessions.SessionIdleMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "accounts.middleware.ForcePasswordChangeMiddleware",
     "accounts.audit.AuditContextMiddleware",
@@ -115,8 +118,13 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_TASK_ALWAYS_EAGER = False
+    # A Redis restart must not fail pages: the cache answers as empty meanwhile (docs/faults.md).
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
     }
 else:
     CELERY_BROKER_URL = "memory://"
@@ -166,8 +174,29 @@ AXES_VERBOSE = False
 CAIJI_PROXY_COUNT = env_int("CAIJI_PROXY_COUNT", 0)
 AXES_IPWARE_PROXY_COUNT = CAIJI_PROXY_COUNT or None
 
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+# Sessions end after CAIJI_SESSION_IDLE_MINUTES without a request (config/sessions.py moves the
+# end forward, saving at most once a minute) and when the browser closes. See docs/security.md.
+CAIJI_SESSION_IDLE_MINUTES = env_int("CAIJI_SESSION_IDLE_MINUTES", 120)
+if CAIJI_SESSION_IDLE_MINUTES < 1:
+    raise ImproperlyConfigured("CAIJI_SESSION_IDLE_MINUTES must be at least 1.")
+SESSION_COOKIE_AGE = CAIJI_SESSION_IDLE_MINUTES * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+
+# Rate limits (config/ratelimit.py), counted in the default cache: uploads per person and failed
+# sign-ins per client address, as "count/period" (period s, m, h or d, e.g. 30/m) or "off".
+def _rate(name: str, default: str) -> str:
+    value = env_str(name, default).strip()
+    if not re.fullmatch(r"off|[1-9][0-9]*/[0-9]*[smhd]", value):
+        raise ImproperlyConfigured(
+            f"{name} must look like 30/m (count/period) or off; got {value!r}"
+        )
+    return value
+
+
+CAIJI_UPLOAD_RATE = _rate("CAIJI_UPLOAD_RATE", "30/m")
+CAIJI_LOGIN_RATE = _rate("CAIJI_LOGIN_RATE", "20/m")
+RATELIMIT_FAIL_OPEN = True  # a counter the cache lost lets the request through
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -185,6 +214,14 @@ if _bootstrap is not None and _bootstrap.submodule_search_locations:
     STATICFILES_DIRS.append(("bootstrap", next(iter(_bootstrap.submodule_search_locations))))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "files"
+# Stored files (uploads, attachments, export packages) have no public URL: no MEDIA_URL route
+# exists and every download goes through a permission-checked view. WhiteNoise serves everything
+# under STATIC_ROOT, so the data directory must never be inside it.
+if DATA_DIR.is_relative_to(STATIC_ROOT.resolve()):
+    raise ImproperlyConfigured(
+        f"CAIJI_STATIC_ROOT ({STATIC_ROOT}) must not contain CAIJI_DATA_DIR ({DATA_DIR}): "
+        "the stored files would be served to anybody."
+    )
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -235,6 +272,22 @@ if not DEBUG:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else only from this site;
+# no inline script, no inline style, no style attribute, no plugin, no framing. Templates and
+# static/js keep to it (tests/browser/test_csp.py); see docs/security.md.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],  # Bootstrap's icons are data: URIs in its CSS
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -18,3 +18,7 @@ STORAGES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": ""}  # in-memory unless a live server needs a file
+# Tests upload and sign in far more often than people do (counts survive between tests in the
+# local-memory cache); tests of the limits themselves set them low (tests/test_security.py).
+CAIJI_UPLOAD_RATE = "100000/m"
+CAIJI_LOGIN_RATE = "100000/m"

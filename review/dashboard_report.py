@@ -12,10 +12,13 @@ from review.dashboard import Dashboard
 
 
 def _without_scripts(root):  # type: ignore[no-untyped-def]
-    """pygal puts a configuration <script> into every SVG: the page allows no inline script."""
+    """pygal puts a configuration <script> and a <style> into every SVG and hides its tooltip
+    with a style attribute: the Content-Security-Policy allows no inline script or style, so they
+    go (static/css/caiji.css styles the chart, colours included)."""
     for parent in list(root.iter()):
+        parent.attrib.pop("style", None)
         for child in list(parent):
-            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
+            if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] in ("script", "style"):
                 parent.remove(child)
     return root
 

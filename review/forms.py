@@ -118,3 +118,20 @@ class PackageImportForm(StyledForm, forms.Form):
         label=_("Last year's exported package (.zip, one .xlsx per table)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".zip"}),
     )
+
+
+class CycleCloseForm(StyledForm, forms.Form):
+    """Closing the cycle (已上传): the office confirms, with an optional note for the audit."""
+
+    confirm = forms.BooleanField(
+        label=_(
+            "The approved data has been imported into the national platform: close the cycle. "
+            "It cannot be changed afterwards."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Note for the audit trail (optional)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )

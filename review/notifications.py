@@ -355,6 +355,20 @@ def on_report(event: Event) -> Plan | None:
         ]
         plan.sends.append(Send(unique(people), message, unit))
         plan.webhook = _webhook(message)
+    elif action == "table_report.mark_uploaded" and (event.data or {}).get("cycle_close"):
+        cycle = report.assignment.cycle  # closing: one notice per person, the robot hears once
+        message = Message(
+            K.OTHER,
+            _("%(cycle)s is uploaded to the national platform and closed") % {"cycle": cycle},
+            _(
+                "%(actor)s marked every approved table as uploaded and closed the cycle: its "
+                "data is read-only now and is last year's data for the next cycle."
+            )
+            % names,
+            reverse("review:cycle_detail", args=[cycle.year]),
+        )
+        people = _stage_holders(report, R.APPROVED)
+        plan.sends.append(Send(people, message, unit, dedupe_key=f"cycle_close:{cycle.pk}"))
     elif action == "table_report.mark_uploaded":
         message = Message(
             K.OTHER,
@@ -387,7 +401,25 @@ def on_report(event: Event) -> Plan | None:
     return plan if plan.sends else None
 
 
+def on_cycle_close(event: Event) -> Plan | None:
+    """The group robot hears once that the cycle is closed (the units' people are told by the
+    tables' ``mark_uploaded`` events, once each)."""
+    cycle = Cycle.objects.filter(pk=event.object_id).first()
+    if cycle is None:
+        return None
+    data = event.data or {}
+    return Plan(
+        cycle=cycle,
+        webhook=(
+            _("%(cycle)s is uploaded to the national platform and closed") % {"cycle": cycle},
+            _("%(tables)s table(s), %(rows)s row(s): the data is read-only now.")
+            % {"tables": data.get("tables", 0), "rows": data.get("rows", 0)},
+        ),
+    )
+
+
 RULES: dict[str, Callable[[Event], Plan | None]] = {
+    "cycle.close": on_cycle_close,
     "breakdown.publish": on_publish,
     "contribution.submit": on_contribution,
     "contribution.approve": on_contribution,

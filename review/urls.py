@@ -12,6 +12,7 @@ app_name = "review"
 urlpatterns = [
     path("cycles/<int:year>/", views.cycle_detail, name="cycle_detail"),
     path("cycles/<int:year>/advance/", views.cycle_advance, name="cycle_advance"),
+    path("cycles/<int:year>/close/", views.cycle_close, name="cycle_close"),
 ]
 
 urlpatterns += [
@@ -150,5 +151,18 @@ urlpatterns += [
         "cycles/<int:year>/completeness.xlsx",
         vcm.completeness_export,
         name="completeness_export",
+    ),
+]
+
+# The office's export package for the platform.
+from review import views_export as ve  # noqa: E402
+
+urlpatterns += [
+    path("cycles/<int:year>/export/", ve.cycle_export, name="cycle_export"),
+    path("cycles/<int:year>/export/jobs/", ve.cycle_export_jobs, name="cycle_export_jobs"),
+    path(
+        "cycles/<int:year>/export/<int:pk>/download/",
+        ve.cycle_export_download,
+        name="cycle_export_download",
     ),
 ]

@@ -21,6 +21,7 @@ from accounts.models import User
 from accounts.selectors import has_college_role
 from collection.access import get_cycle
 from collection.models import Cycle, TableReport, TableReportState
+from collection.services.closed import closed_message
 from review import workflow
 from review.selectors import GROUP_STAGES, report_blockers
 
@@ -108,6 +109,9 @@ def bulk_confirm(request: HttpRequest, year: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     cycle = get_cycle(user, year)
     stage = _stage(request, user)
+    if cycle.is_closed:
+        messages.error(request, closed_message(cycle))
+        return redirect(f"{reverse('review:bulk_list', args=[year])}?stage={stage}")
     wanted = _ids(request.POST.getlist("ids"))
     reports = _reports(cycle, stage, wanted)
     blockers = report_blockers(reports)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from collection.services.closed import closed_message
 from collection.services.crosscheck import crosscheck_refresh, crosscheck_version, source_label
 from review.access import get_contribution_for_user, get_report_for_user
 from review.selectors_crosscheck import crosscheck_view, may_recheck, other_table_links
@@ -35,7 +36,7 @@ def report_crosscheck(request: HttpRequest, pk: int) -> HttpResponse:
             "assignment": report.assignment,
             "check": view,
             "page": page,
-            "can_recheck": may_recheck(user, report),
+            "can_recheck": may_recheck(user, report) and not report.assignment.cycle.is_closed,
         },
     )
 
@@ -52,6 +53,9 @@ def report_recheck(request: HttpRequest, pk: int) -> HttpResponse:
             )
             % {"table": report.assignment.table.code}
         )
+    if report.assignment.cycle.is_closed:
+        messages.error(request, closed_message(report.assignment.cycle))
+        return redirect(reverse("review:report_detail", args=[report.pk]) + "#crosscheck")
     with transaction.atomic():
         result = crosscheck_refresh(report)
     messages.success(

@@ -37,6 +37,7 @@ from collection.services.online import (
     version_rows,
 )
 from collection.services.versions import require_collector, require_drafting
+from config.ratelimit import upload_limit
 from review.access import get_contribution_for_user
 from review.forms_online import RecordForm
 
@@ -98,6 +99,7 @@ def _save(
 
 
 @require_http_methods(["GET", "POST"])
+@upload_limit
 def contribution_fill(request: HttpRequest, pk: int) -> HttpResponse:
     contribution = get_contribution_for_user(request.user, pk)  # type: ignore[arg-type]
     schema = table_schema(contribution.assignment.table)
@@ -203,11 +205,13 @@ def _rows_url(pk: int, position: int | None = None) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@upload_limit
 def contribution_row_edit(request: HttpRequest, pk: int, index: int) -> HttpResponse:
     return _row_form(request, pk, index)
 
 
 @require_http_methods(["GET", "POST"])
+@upload_limit
 def contribution_row_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _row_form(request, pk, None)
 
@@ -263,6 +267,7 @@ def _row_form(request: HttpRequest, pk: int, position: int | None) -> HttpRespon
 
 
 @require_POST
+@upload_limit
 def contribution_row_delete(request: HttpRequest, pk: int, index: int) -> HttpResponse:
     contribution = get_contribution_for_user(request.user, pk)  # type: ignore[arg-type]
     try:

@@ -4,10 +4,12 @@ workbook. Everything loads the contribution through ``get_contribution_for_user`
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,13 +29,17 @@ from collection.services.jobs import (
 from collection.services.uploads import findings_from_upload, sheet_from_upload
 from collection.services.versions import require_collector, version_create
 from collection.views import XLSX, _attachment
+from config.ratelimit import upload_limit
 from review.access import get_contribution_for_user
 from review.forms import VersionUploadForm
 from review.models import Review
 from review.views_contribution import _act, _jobs_context, _page, _row_number
 
+log = logging.getLogger(__name__)
+
 
 @require_POST
+@upload_limit
 def contribution_upload(request: HttpRequest, pk: int) -> HttpResponse:
     contribution = get_contribution_for_user(request.user, pk)  # type: ignore[arg-type]
     require_collector(request.user, contribution)  # type: ignore[arg-type]
@@ -53,11 +59,23 @@ def contribution_upload(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as exc:
             form.add_error("file", exc)
+        except DatabaseError:
+            # The connection dropped mid-upload: the transaction rolled back, nothing is kept
+            # as accepted; say so and let the person upload again (docs/faults.md).
+            log.exception("upload to contribution %s: database error", contribution.pk)
+            form.add_error("file", _database_lost_message())
         else:
             return _version_saved(request, contribution, version)
     if _wants_json(request):
         return JsonResponse({"errors": _file_errors(form)}, status=422)
     return _page(request, contribution, upload_form=form, status=422)
+
+
+def _database_lost_message() -> str:
+    return _(
+        "The connection to the database was lost while your file was being saved, so nothing "
+        "was saved. Upload the file again in a minute; if this keeps happening, tell the office."
+    )
 
 
 def _file_errors(form: VersionUploadForm) -> list[str]:

@@ -158,7 +158,9 @@ def previous_import_view(request: HttpRequest, year: int) -> HttpResponse:
             "result": result,
             "previous": previous,
             "approved": imported,
-            "can_import": is_office(request.user),  # type: ignore[arg-type]
+            "can_import": is_office(request.user)  # type: ignore[arg-type]
+            and not cycle.is_closed
+            and not (previous is not None and previous.is_closed),
         },
         status=422 if failed or form.errors else 200,
     )

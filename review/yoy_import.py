@@ -16,6 +16,11 @@ each table gets an assignment (this year's responsible unit for the table, else 
 unit) and a table report approved with the imported rows through
 ``review.workflow.table_report_import_approved`` (audited), and ``cycle.previous`` is linked.
 
+A package exported by caiji itself (review/export.py: it has a manifest.json) is read by its
+manifest: the manifest, 汇总.xlsx, 说明.txt and the json/ copies are skipped, and a table file
+is refused when it sits in the 未审定 folder (it was not approved) or its sha256 differs from the
+manifest's (it was changed after the export).
+
 Errors of last year's data against the rules are counted, not refused: the platform accepted
 that data last year. The imported rows have an empty 来源单位 (the package does not say which
 unit gave a row), so a table with several units is compared per unit only from the next cycle
@@ -25,11 +30,14 @@ on; the whole-table comparison works at once.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,14 +52,17 @@ from collection.models import Assignment, Cycle, TableReport, TableSpec
 from collection.schema import CycleDates, RejectedFile, Severity, TableSchema, catalog_schemas
 from collection.selectors import table_schema
 from collection.services.assignments import assignment_set
+from collection.services.closed import require_open
 from collection.services.specs import catalog_load
 from collection.services.uploads import check_file
 from review import workflow
+from review.export import UNAPPROVED_DIR
 
 SOURCE_COLUMN = "来源单位"
 MAX_FILES = 500
 CODE_AT_START = re.compile(r"^(表\d+(?:-\d+)*)(?![\d-])")
 READABLE = (".xlsx", ".xls", ".csv")
+CAIJI_EXTRAS = {"manifest.json", "汇总.xlsx", "说明.txt"}
 
 
 @dataclass
@@ -99,6 +110,15 @@ def previous_import(
         raise ValidationError(
             _("The previous cycle must come before %(year)s.") % {"year": cycle.year}
         )
+    require_open(cycle)
+    if previous is not None and previous.is_closed:
+        raise ValidationError(
+            _(
+                "The %(year)s cycle has been uploaded and closed: its approved data is already "
+                "last year's data for %(next)s, and a package cannot replace it."
+            )
+            % {"year": previous.year, "next": cycle.year}
+        )
     result = PackageImport(year, [])
     try:
         result.tables = _read_package(content, previous, year)
@@ -126,7 +146,7 @@ def _schemas(previous: Cycle | None) -> dict[str, TableSchema]:
 
 
 def _members(content: bytes) -> list[tuple[str, bytes | None]]:
-    """(file name, bytes or None when too big) of every file in the zip, directories and
+    """(path in the zip, bytes or None when too big) of every file in the zip, directories and
     system files left out."""
     limit = int(getattr(settings, "CAIJI_UPLOAD_MAX_BYTES", Limits().max_bytes))
     try:
@@ -171,7 +191,39 @@ def _decoded_name(info: zipfile.ZipInfo) -> str:
     if not info.flag_bits & 0x800:
         with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             name = name.encode("cp437").decode("gbk")
-    return PurePosixPath(name).name
+    return name
+
+
+def _caiji_manifest(members: list[tuple[str, bytes | None]]) -> dict[str, Any] | None:
+    """The manifest of a package exported by caiji (review/export.py), if it is one."""
+    for path, data in members:
+        if path == "manifest.json" and data:
+            with contextlib.suppress(ValueError):
+                manifest = json.loads(data)
+                if isinstance(manifest, dict) and str(manifest.get("format", "")).startswith(
+                    "caiji-export/"
+                ):
+                    return manifest
+    return None
+
+
+def _caiji_refusal(path: str, data: bytes, manifest: dict[str, Any]) -> str | None:
+    """Why a table file of a caiji package is not last year's approved data, if it is not."""
+    if path.startswith(UNAPPROVED_DIR):
+        return _(
+            "This table was not approved when the package was exported (folder %(folder)s): "
+            "export the package again without unapproved tables."
+        ) % {"folder": UNAPPROVED_DIR}
+    listed = {t.get("file"): t for t in manifest.get("tables", []) if isinstance(t, dict)}
+    entry = listed.get(path)
+    if entry is None:
+        return _("The file is not listed in the package's manifest.json.")
+    if entry.get("sha256") != hashlib.sha256(data).hexdigest():
+        return _(
+            "The file differs from the one the package's manifest.json lists (SHA-256): it was "
+            "changed after the export. Use the package as exported."
+        )
+    return None
 
 
 def _read_package(content: bytes, previous: Cycle | None, year: int) -> list[TableImport]:
@@ -186,7 +238,14 @@ def _read_package(content: bytes, previous: Cycle | None, year: int) -> list[Tab
         )
     seen: dict[str, str] = {}
     tables = []
-    for name, data in sorted(_members(content), key=lambda m: m[0]):
+    members = _members(content)
+    manifest = _caiji_manifest(members)
+    for path, data in sorted(members, key=lambda m: m[0]):
+        if manifest is not None and (
+            path in CAIJI_EXTRAS or "json" in PurePosixPath(path).parts[:-1]
+        ):
+            continue  # the manifest, the summary and the JSON copies of a caiji package
+        name = PurePosixPath(path).name
         item = TableImport(name)
         tables.append(item)
         if data is None:
@@ -194,6 +253,9 @@ def _read_package(content: bytes, previous: Cycle | None, year: int) -> list[Tab
             continue
         if not name.lower().endswith(READABLE):
             item.refused = _("Not a table file: the package holds .xlsx (or .xls, .csv) files.")
+            continue
+        if manifest is not None and (refusal := _caiji_refusal(path, data, manifest)):
+            item.refused = refusal
             continue
         schema = _match(name, data, schemas)
         if schema is None:

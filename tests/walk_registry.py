@@ -1192,3 +1192,42 @@ REGISTRY.update(
         "review:completeness_export": Entry(the_cycle, completeness_rule),
     }
 )
+
+
+# The export package for the platform (review/views_export.py): the office only. A finished
+# package is made when the target is asked for.
+
+
+def an_export(w: World) -> list[Target]:
+    from django.core.files.base import ContentFile
+
+    from collection.models import ExportJob
+
+    job = ExportJob(
+        cycle=w.cycle,
+        created_by=w.people["xia"],
+        state=ExportJob.State.DONE,
+        stage="done",
+        filename="caiji-2026-walk.zip",
+        sha256="0" * 64,
+    )
+    job.file.save("caiji-2026-walk.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18), save=False)
+    job.save()
+    return [Target("2026 package", {"year": w.cycle.year, "pk": job.pk}, job)]
+
+
+REGISTRY.update(
+    {
+        "review:cycle_export": Entry(the_cycle, office_only, GET_POST),
+        "review:cycle_export_jobs": Entry(the_cycle, office_only),
+        "review:cycle_export_download": Entry(an_export, office_only),
+    }
+)
+
+# Closing the cycle (已上传, review/views.py cycle_close): the office only; the page (GET) and
+# the closing (POST) are refused to everyone else before anything is looked at.
+REGISTRY.update(
+    {
+        "review:cycle_close": Entry(the_cycle, office_only, GET_POST, advance_data),
+    }
+)

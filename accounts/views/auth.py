@@ -10,9 +10,11 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from accounts.forms import OwnPasswordChangeForm, SignInForm
+from config.ratelimit import sign_in_limit
 
 
 @method_decorator(login_not_required, name="dispatch")
+@method_decorator(sign_in_limit, name="post")
 class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "accounts/login.html"

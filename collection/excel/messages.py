@@ -105,6 +105,10 @@ IRREGULAR = gettext_noop(
     "Sheet “%(sheet)s” is written in an unusual way that cannot be checked safely. Open the file "
     "in Excel, save it as an Excel Workbook (.xlsx) and upload it again."
 )
+TOO_MANY_MERGES = gettext_noop(
+    "Sheet “%(sheet)s” has %(count)s merged cell ranges, more than can be checked (at most "
+    "%(limit)s). Select the whole sheet, unmerge all cells, fill in the values and upload again."
+)
 CSV_BINARY = gettext_noop(
     "This file is named .csv but holds binary data, not text. In Excel save the table as “CSV "
     "UTF-8 (Comma delimited)”, or upload the .xlsx template instead."
@@ -151,4 +155,21 @@ OLD_SPEC_VERSION = gettext_noop(
 LOOKS_LIKE_OTHER_TABLE = gettext_noop(
     "The headers match %(other)s (%(other_name)s) better than %(table)s (%(name)s). Check that "
     "you uploaded the file to the right table."
+)
+EXCEL_ERROR = gettext_noop(
+    "Cell %(cell)s shows the Excel error %(value)s (a formula that failed, such as a VLOOKUP "
+    "that found nothing), not a value. Correct the formula or type the value, and upload again."
+)
+UNCOMPUTED_FORMULA = gettext_noop(
+    "Cell %(cell)s holds a formula whose result was never calculated (the file was written by a "
+    "program and never saved in Excel), so it was read as empty. Open the file in Excel or WPS, "
+    "save it, and upload it again."
+)
+MERGED_CELLS = gettext_noop(
+    "Cells %(range)s are merged: only %(first)s holds the value, and the other cells of the "
+    "range are read as empty. Unmerge the cells, fill in every cell, and upload again."
+)
+HIDDEN_ROWS = gettext_noop(
+    "Hidden rows were read like the others: row %(rows)s (%(count)s in all). Unhide them to "
+    "check them, and delete the ones that should not be uploaded."
 )

@@ -7,9 +7,11 @@ and plain ASCII text costs one ``strip()``; 50,000 × 8 cells take about 0.06 s.
 How much is converted depends on the field (the choice the rest of caiji relies on):
 
 * Free text (names, titles, addresses): only full-width digits and Latin letters become
-  half-width, zero-width characters go, a no-break space becomes a space, and the ends are
-  trimmed. Chinese punctuation stays as typed: “（” in 校内专业（大类）名称 or “，” in a title is
-  part of the name, and NFKC would turn it into ASCII.
+  half-width, invisible characters go (zero-width spaces and joiners, the byte-order mark, soft
+  hyphens, and the left-to-right / right-to-left marks and embeddings that text copied from
+  web pages or PDFs carries), a no-break space becomes a space, and the ends are trimmed.
+  Chinese punctuation stays as typed: “（” in 校内专业（大类）名称 or “，” in a title is part of
+  the name, and NFKC would turn it into ASCII.
 * Identifiers (text fields whose name ends in 号 / 代码 / 编号 …, ISBN, and the url / mobile /
   email formats), numbers, dates and booleans: full NFKC, so “１００１”, “２０２３年９月” and
   “－” are read as typed on a half-width keyboard.
@@ -28,6 +30,9 @@ Excel serial (44927 → 2023-01-01) or a text date (2020/9/1, 2020.09, 2020年9�
 it is displayed, i.e. January 2020. A value that cannot be read, or that is less precise than
 the format asks (2020 for YYYY-MM), is returned cleaned but otherwise as typed, so validation
 can quote it.
+
+Serials count from 1899-12-30 (Excel's 1900 date system) unless the workbook says it uses the
+1904 date system (old Mac Excel): then ``date1904`` makes them count from 1904-01-01.
 """
 
 from __future__ import annotations
@@ -37,14 +42,19 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 
 from collection.schema import FieldSchema, FieldType
 
 Normalizer = Callable[[object], str]
 
-_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
-# Free text: zero-width characters removed, no-break space → space, full-width digits and Latin
+# Zero-width characters, then the bidirectional marks, embeddings and isolates: invisible, and a
+# 学号 or a code that carries one would never match its twin without it.
+_ZERO_WIDTH = (
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+    "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# Free text: invisible characters removed, no-break space → space, full-width digits and Latin
 # letters → half-width. Nothing else changes.
 _LIGHT = str.maketrans(
     {
@@ -62,7 +72,7 @@ _FULL_FORMATS = {"url", "mobile", "email"}
 MULTI_SEPARATORS = re.compile(r"[;；,，、\n]")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _WHOLE_WITH_ZEROS = re.compile(r"([+-]?\d+)\.0+")
-_HEADER_MARKER = re.compile(r"^\*+|(?:\*+|\((?:必填|必填项|选填|可选)\))+$")
+_HEADER_MARKER = re.compile(r"^\*+|(?:\*+|[(\[【〔](?:必填|必填项|选填|可选)[)\]】〕])+$")
 
 _TRUE = frozenset({"是", "y", "yes", "true", "1", "√", "✓", "✔", "有"})
 _FALSE = frozenset({"否", "n", "no", "false", "0", "×", "✗", "✘", "无"})
@@ -70,6 +80,7 @@ _FALSE = frozenset({"否", "n", "no", "false", "0", "×", "✗", "✘", "无"})
 _EXCEL_EPOCH = date(1899, 12, 30)
 _EXCEL_EARLY_EPOCH = date(1899, 12, 31)  # serials 1–59, before Excel's phantom 1900-02-29
 _FIRST_REAL_SERIAL_DATE = date(1900, 3, 1)
+_EXCEL_1904_EPOCH = date(1904, 1, 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,7 +167,7 @@ def _text_full(value: object) -> str:
     return _plain_text(value)
 
 
-def _number(value: object) -> str:
+def _number(value: object, date1904: bool = False) -> str:
     if isinstance(value, float):
         return number_text(value)
     if isinstance(value, str):
@@ -170,12 +181,12 @@ def _number(value: object) -> str:
         return str(value)
     if isinstance(value, (datetime, date)):
         # A number the collector formatted as a date by mistake: give the number back.
-        return number_text(_serial(value))
+        return number_text(_serial(value, date1904))
     return _plain_text(value)
 
 
-def _int(value: object) -> str:
-    text = _number(value)
+def _int(value: object, date1904: bool = False) -> str:
+    text = _number(value, date1904)
     match = _WHOLE_WITH_ZEROS.fullmatch(text)
     return match.group(1) if match else text
 
@@ -231,18 +242,23 @@ _TEXT_DATES = (
 _NEEDS = {"YYYY": 1, "YYYY-MM": 2, "YYYYMM": 2, "YYYY-MM-DD": 3}
 
 
-def _serial(value: date) -> float:
-    """The Excel serial of a date (1900 date system)."""
+def _serial(value: date, date1904: bool = False) -> float:
+    """The Excel serial of a date (1900 date system, or 1904)."""
     day = value.date() if isinstance(value, datetime) else value
-    epoch = _EXCEL_EARLY_EPOCH if day < _FIRST_REAL_SERIAL_DATE else _EXCEL_EPOCH
+    if date1904:
+        epoch = _EXCEL_1904_EPOCH
+    else:
+        epoch = _EXCEL_EARLY_EPOCH if day < _FIRST_REAL_SERIAL_DATE else _EXCEL_EPOCH
     serial = float((day - epoch).days)
     if isinstance(value, datetime):
         serial += (value - datetime.combine(day, time(0))).total_seconds() / 86400
     return serial
 
 
-def _from_serial(serial: float) -> date:
+def _from_serial(serial: float, date1904: bool = False) -> date:
     days = int(serial)
+    if date1904:
+        return _EXCEL_1904_EPOCH + timedelta(days=days)
     if days < 60:
         return _EXCEL_EARLY_EPOCH + timedelta(days=days)
     return _EXCEL_EPOCH + timedelta(days=days)
@@ -275,7 +291,7 @@ def _text_date_parts(text: str) -> tuple[int, ...] | None:
     return None
 
 
-def _date(fmt: str) -> Normalizer:
+def _date(fmt: str, date1904: bool = False) -> Normalizer:
     def from_text(text: str) -> str:
         parts = _text_date_parts(text)
         if parts is None:
@@ -295,7 +311,7 @@ def _date(fmt: str) -> Normalizer:
             if 1000 <= number < 10000 or (number >= 100001 and number.is_integer()):
                 return from_text(number_text(number))
             if 1 <= number < 2958466:
-                day = _from_serial(number)
+                day = _from_serial(number, date1904)
                 return _format_parts((day.year, day.month, day.day), fmt) or number_text(number)
             return number_text(number)
         return _plain_text(value)
@@ -318,15 +334,16 @@ def _multi(single: Normalizer) -> Normalizer:
 
 
 @cache
-def column_normalizer(spec: FieldSchema) -> Normalizer:
-    """The function that turns one cell of this field into normalised text."""
+def column_normalizer(spec: FieldSchema, date1904: bool = False) -> Normalizer:
+    """The function that turns one cell of this field into normalised text (``date1904``: the
+    workbook counts its date serials from 1904)."""
     single: Normalizer
     if spec.type is FieldType.DATE:
-        single = _date(spec.format or "YYYY-MM-DD")
+        single = _date(spec.format or "YYYY-MM-DD", date1904)
     elif spec.type is FieldType.INT:
-        single = _int
+        single = partial(_int, date1904=True) if date1904 else _int
     elif spec.type is FieldType.DECIMAL:
-        single = _number
+        single = partial(_number, date1904=True) if date1904 else _number
     elif spec.type is FieldType.BOOL:
         single = _bool
     elif spec.type is FieldType.CODE:
@@ -338,15 +355,17 @@ def column_normalizer(spec: FieldSchema) -> Normalizer:
     return _multi(single) if spec.multi else single
 
 
-def normalize_cell(value: object, spec: FieldSchema) -> str:
-    return column_normalizer(spec)(value)
+def normalize_cell(value: object, spec: FieldSchema, *, date1904: bool = False) -> str:
+    return column_normalizer(spec, date1904)(value)
 
 
-def normalize_column(values: Iterable[object], spec: FieldSchema) -> list[str]:
+def normalize_column(
+    values: Iterable[object], spec: FieldSchema, *, date1904: bool = False
+) -> list[str]:
     """Normalise a whole column. A column that repeats its values (男/女, 2023, a unit code) is
     converted once per distinct value and mapped in C; a column of mostly distinct values (学号,
     names) is converted cell by cell, plain ASCII text costing one ``strip()``."""
-    normalize = column_normalizer(spec)
+    normalize = column_normalizer(spec, date1904)
     cells = values if isinstance(values, (list, tuple)) else list(values)
     if len(set(cells[:512])) > 256:
         return list(map(normalize, cells))

@@ -12,6 +12,8 @@ import struct
 from array import array
 from dataclasses import dataclass, field
 
+from collection.excel.cellnotes import BIFF_ERRORS, SheetNotes
+
 SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 _END_OF_CHAIN = 0xFFFFFFFE
 _MAX_REGULAR = 0xFFFFFFFA
@@ -156,8 +158,11 @@ class SheetExtent:
     rows: int = 0  # last used row, 1-based (0: no cell)
     columns: int = 0  # last used column, 1-based
     cells: int = 0
-    declared_rows: int = 0  # from the DIMENSIONS record
+    declared_rows: int = 0  # from the DIMENSIONS record: one past the last row and column
     declared_columns: int = 0
+    declared_first_row: int = 0  # … and the first ones (calamine sizes the sheet from both)
+    declared_first_column: int = 0
+    notes: SheetNotes = field(default_factory=SheetNotes)  # error cells and hidden rows
 
 
 @dataclass
@@ -165,9 +170,11 @@ class BiffScan:
     encrypted: bool = False
     macro_sheets: bool = False
     sheets: list[SheetExtent] = field(default_factory=list)
+    date1904: bool = False  # the DATEMODE record: date serials count from 1904
 
 
 _BOF, _EOF, _FILEPASS, _DIMENSIONS, _BOUNDSHEET = 0x0809, 0x000A, 0x002F, 0x0200, 0x0085
+_FORMULA, _BOOLERR, _ROW, _DATEMODE, _MERGEDCELLS = 0x0006, 0x0205, 0x0208, 0x0022, 0x00E5
 _CELLS = frozenset({0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x0406})
 _MULTI_CELLS = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK: first column … last column
 _WORKSHEET, _MACRO_SHEET = 0x0010, 0x0040
@@ -175,12 +182,15 @@ _WORKSHEET, _MACRO_SHEET = 0x0010, 0x0040
 
 def scan_biff(stream: bytes) -> BiffScan:
     """Walk the records of a Workbook stream: is it encrypted, does it hold Excel 4.0 macro
-    sheets, and how far does each worksheet go. One unpack per record (about 0.5 µs)."""
+    sheets, how far does each worksheet go, which of its cells hold an error value, which rows
+    are hidden and how many ranges are merged. One unpack per record (about 0.5 µs)."""
     header = struct.Struct("<HHHH").unpack_from  # type, length, then row and column of a cell
     scan = BiffScan()
     names: dict[int, str] = {}
     current: SheetExtent | None = None
-    data = stream + bytes(8)  # every record can be read as if it had a row and a column
+    # Every record can be read as if it had its longest fixed part (a ROW's flags end 18 bytes
+    # in), even the last one of a stream cut short.
+    data = stream + bytes(16)
     pos, end = 0, len(stream) - 4
     rows = columns = cells = 0
     while pos <= end:
@@ -192,6 +202,8 @@ def scan_biff(stream: bytes) -> BiffScan:
                 rows = row + 1
             if column >= columns:
                 columns = column + 1
+            if kind in (_BOOLERR, _FORMULA) and current is not None:
+                _note_error(current.notes, kind, data, start, length, row, column)
         elif kind in _MULTI_CELLS:
             last = struct.unpack_from("<H", data, pos - 2)[0] if length >= 6 else column
             cells += max(last - column + 1, 1)
@@ -220,9 +232,35 @@ def scan_biff(stream: bytes) -> BiffScan:
                 if flags & 1
                 else raw[:count].decode("latin-1")
             )
+        elif kind == _ROW and current is not None and length >= 16:
+            if struct.unpack_from("<H", data, start + 16)[0] & 0x20:  # fDyZero: hidden
+                current.notes.add_hidden_row(row + 1)
+        elif kind == _MERGEDCELLS and current is not None and length >= 2:
+            current.notes.merged_ranges += row  # the record's first two bytes: how many
+        elif kind == _DATEMODE and length >= 2:
+            scan.date1904 = row == 1  # the record's first two bytes
         elif kind == _DIMENSIONS and current is not None and length >= 12:
-            _, last_row, _, last_column = struct.unpack_from("<IIHH", data, start + 4)
+            first_row, last_row, first_column, last_column = struct.unpack_from(
+                "<IIHH", data, start + 4
+            )
             current.declared_rows, current.declared_columns = last_row, last_column
+            current.declared_first_row, current.declared_first_column = first_row, first_column
     if current is not None:
         current.rows, current.columns, current.cells = rows, columns, cells
     return scan
+
+
+def _note_error(
+    notes: SheetNotes, kind: int, data: bytes, start: int, length: int, row: int, column: int
+) -> None:
+    """A BOOLERR holding an error, or a FORMULA whose cached result is an error."""
+    body = start + 4
+    if kind == _BOOLERR and length >= 8 and data[body + 7] == 1:
+        notes.add_error(row + 1, column + 1, BIFF_ERRORS.get(data[body + 6], "#N/A"))
+    elif (
+        kind == _FORMULA
+        and length >= 14
+        and data[body + 12 : body + 14] == b"\xff\xff"
+        and data[body + 6] == 2
+    ):
+        notes.add_error(row + 1, column + 1, BIFF_ERRORS.get(data[body + 8], "#N/A"))

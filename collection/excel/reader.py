@@ -4,8 +4,10 @@
 the workbook (the csv module a CSV file), the header row is found even below title rows,
 columns are mapped by their header text in whatever order they come, and every cell is
 normalised to text (``normalize``). Problems with the sheet as a whole (missing or unknown
-columns, another table's or another year's template) become findings; the cells themselves
-are checked later by ``collection.validation``.
+columns, another table's or another year's template) become findings, and so do the cells
+that calamine reads as empty though Excel shows something (an error value, a formula never
+calculated, a merged range: ``cellnotes``) and hidden rows; the values themselves are checked
+later by ``collection.validation``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import csv
 import gc
 import io
 import re
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,10 +28,12 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from collection.excel import messages as msg
+from collection.excel.cellnotes import ERROR_TEXTS, SheetNotes
 from collection.excel.normalize import clean_light, normalize_column, normalize_header
 from collection.excel.safety import CheckedUpload, FileKind, Limits, check_upload
 from collection.excel.sheetscan import column_letter
 from collection.schema import (
+    FieldType,
     Finding,
     ParsedSheet,
     RejectedFile,
@@ -44,6 +49,19 @@ _TRAILING_HINT = re.compile(r"\([^()]*\)$")
 _CSV_DELIMITERS = (",", "\t", ";")
 
 Grid = Sequence[Sequence[Any]]  # rows of cell values; grid[i] is Excel row i + 1
+Merge = tuple[
+    tuple[int, int], tuple[int, int]
+]  # calamine's ((row, column), (row, column)), 0-based
+HIDDEN_ROWS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What a workbook says about its cells besides their values."""
+
+    notes: SheetNotes | None = None
+    merges: Sequence[Merge] = ()
+    date1904: bool = False
 
 
 def read_upload(
@@ -63,11 +81,12 @@ def read_upload(
         book = _open(content)
         try:
             meta = _template_meta(book)
-            sheet_name, grid, header = _pick_sheet(book, schema)
+            sheet_name, grid, header, merges = _pick_sheet(book, schema)
         finally:
             book.close()
         findings = _meta_findings(meta, schema, expect_year)
-        return _parse(schema, sheet_name, grid, header, findings, limits)
+        layout = _Layout(checked.notes.get(sheet_name), merges, checked.date1904)
+        return _parse(schema, sheet_name, grid, header, findings, limits, layout)
 
 
 def read_headers(content: bytes, filename: str) -> list[str]:
@@ -82,7 +101,7 @@ def read_headers(content: bytes, filename: str) -> list[str]:
             names = _worksheets(book)
             if not names:
                 raise RejectedFile(_(msg.NO_SHEET))
-            grid = _sheet_rows(book, names[0], HEADER_SCAN_ROWS)
+            grid = _sheet_rows(book, names[0], HEADER_SCAN_ROWS)[0]
         finally:
             book.close()
     for row in grid:
@@ -131,10 +150,14 @@ def _calamine_message(exc: BaseException) -> str:
     return msg.UNREADABLE
 
 
-def _sheet_rows(book: CalamineWorkbook, name: str, nrows: int | None = None) -> Grid:
+def _sheet_rows(
+    book: CalamineWorkbook, name: str, nrows: int | None = None
+) -> tuple[Grid, list[Merge]]:
+    """The sheet's cells from A1, and its merged ranges."""
     try:
         sheet = book.get_sheet_by_name(name)
-        return sheet.to_python(skip_empty_area=False, nrows=nrows)  # type: ignore[no-any-return]
+        grid: Grid = sheet.to_python(skip_empty_area=False, nrows=nrows)
+        return grid, list(sheet.merged_cell_ranges or ())
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
@@ -156,13 +179,15 @@ def _template_meta(book: CalamineWorkbook) -> dict[str, str]:
     if META_SHEET not in book.sheet_names:
         return {}
     found = {}
-    for row in _sheet_rows(book, META_SHEET, 20):
+    for row in _sheet_rows(book, META_SHEET, 20)[0]:
         if len(row) >= 2 and isinstance(row[0], str):
             found[row[0].strip()] = _header_text(row[1])
     return found if found.get("generator") == "caiji" else {}
 
 
-def _pick_sheet(book: CalamineWorkbook, schema: TableSchema) -> tuple[str, Grid, _Header]:
+def _pick_sheet(
+    book: CalamineWorkbook, schema: TableSchema
+) -> tuple[str, Grid, _Header, list[Merge]]:
     """The sheet named like the table's sheet, else the visible sheet whose header matches
     the table best (the first of equals)."""
     visible = _worksheets(book)
@@ -175,12 +200,12 @@ def _pick_sheet(book: CalamineWorkbook, schema: TableSchema) -> tuple[str, Grid,
     if not order:
         raise RejectedFile(_(msg.NO_SHEET))
     keys = _field_keys(schema)
-    best: tuple[str, Grid, _Header] | None = None
+    best: tuple[str, Grid, _Header, list[Merge]] | None = None
     for name in order:
-        grid = _sheet_rows(book, name)
+        grid, merges = _sheet_rows(book, name)
         header = _find_header(grid, keys)
         if best is None or header.score > best[2].score:
-            best = (name, grid, header)
+            best = (name, grid, header, merges)
         if header.score == len(schema.fields) or (name in named and header.score):
             break
     assert best is not None
@@ -300,7 +325,9 @@ def _parse(
     header: _Header,
     findings: list[Finding],
     limits: Limits,
+    layout: _Layout | None = None,
 ) -> ParsedSheet:
+    layout = layout or _Layout()
     findings = findings + _other_table_findings(grid, schema, header, findings)
     if header.index < 0:
         findings.insert(
@@ -319,7 +346,9 @@ def _parse(
     # One transposition in C (the grid is at most max_cells), then one pass per field.
     by_column = list(zip(*data, strict=True))
     columns = [
-        normalize_column(by_column[header.columns[f.name]] if data else [], f)
+        normalize_column(
+            by_column[header.columns[f.name]] if data else [], f, date1904=layout.date1904
+        )
         if f.name in header.columns
         else [""] * len(data)
         for f in schema.fields
@@ -331,6 +360,7 @@ def _parse(
         raise RejectedFile(_(msg.TOO_MANY_DATA_ROWS) % {"limit": f"{limits.max_rows:,}"})
     rows = list(map(list, compress(tuples, keep)))
     letters = {name: column_letter(column + 1) for name, column in header.columns.items()}
+    findings += _cell_findings(schema, header, layout, columns, first_row, numbers)
     return ParsedSheet(schema, rows, numbers, letters, findings, sheet_name, header.index + 1)
 
 
@@ -373,6 +403,92 @@ def _column_findings(schema: TableSchema, header: _Header) -> list[Finding]:
                 column=text,
                 column_letter=letter,
                 rule="unknown_column",
+            )
+        )
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells that are not what they seem
+
+
+def _cell_findings(
+    schema: TableSchema,
+    header: _Header,
+    layout: _Layout,
+    columns: list[list[str]],
+    first_row: int,
+    numbers: list[int],
+) -> list[Finding]:
+    """Error values, formulas never calculated and merged ranges in the data area of the
+    table's columns (each read as empty, or as an error text), and hidden data rows."""
+    fields = {column: name for name, column in header.columns.items()}  # grid column → field
+    notes = layout.notes or SheetNotes()
+    cells = [(row, column - 1, code) for (row, column), code in notes.errors.items()]
+    # An error copied as text (a CSV export, a pasted value): typed fields already refuse it.
+    for f, values in zip(schema.fields, columns, strict=True):
+        column = header.columns.get(f.name)
+        if f.type is FieldType.TEXT and column is not None and not ERROR_TEXTS.isdisjoint(values):
+            cells += [(first_row + i, column, v) for i, v in enumerate(values) if v in ERROR_TEXTS]
+    found = [
+        _cell_finding("excel_error", msg.EXCEL_ERROR, fields[column], row, column, code)
+        for row, column, code in sorted(cells)
+        if column in fields and row >= first_row
+    ]
+    found += [
+        _cell_finding("formula_not_computed", msg.UNCOMPUTED_FORMULA, fields[c - 1], row, c - 1, "")
+        for row, c in sorted(notes.uncomputed)
+        if c - 1 in fields and row >= first_row
+    ]
+    found += _merge_findings(layout.merges, fields, first_row)
+    hidden = sorted(notes.hidden_rows.intersection(numbers))
+    if hidden:
+        shown = ", ".join(map(str, hidden[:HIDDEN_ROWS_SHOWN]))
+        more = "…" if len(hidden) > HIDDEN_ROWS_SHOWN else ""
+        message = _(msg.HIDDEN_ROWS) % {"count": len(hidden), "rows": shown + more}
+        found.append(
+            Finding(severity=Severity.HINT, message=message, row=hidden[0], rule="hidden_rows")
+        )
+    return found
+
+
+def _cell_finding(rule: str, text: str, name: str, row: int, column: int, value: str) -> Finding:
+    letter = column_letter(column + 1)
+    return Finding(
+        severity=Severity.ERROR,
+        message=_(text) % {"cell": f"{letter}{row}", "value": value},
+        row=row,
+        column=name,
+        column_letter=letter,
+        value=value,
+        rule=rule,
+    )
+
+
+def _merge_findings(
+    merges: Sequence[Merge], fields: dict[int, str], first_row: int
+) -> list[Finding]:
+    """A merged range in the data area leaves all but its first cell empty: one finding each."""
+    found = []
+    columns = sorted(fields)
+    for (top, left), (bottom, right) in merges:
+        at = bisect_left(columns, left)  # the first of the table's columns in the range
+        if at == len(columns) or columns[at] > right:
+            continue
+        if top + 1 < first_row or (top, left) == (bottom, right):
+            continue
+        name = fields[columns[at]]
+        first = f"{column_letter(left + 1)}{top + 1}"
+        span = f"{first}:{column_letter(right + 1)}{bottom + 1}"
+        found.append(
+            Finding(
+                severity=Severity.ERROR,
+                message=_(msg.MERGED_CELLS) % {"range": span, "first": first},
+                row=top + 1,
+                column=name,
+                column_letter=column_letter(left + 1),
+                value=span,
+                rule="merged_cells",
             )
         )
     return found

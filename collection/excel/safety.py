@@ -13,21 +13,24 @@ from __future__ import annotations
 import re
 import struct
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from io import BytesIO
 
 from django.utils.translation import gettext as _
 
 from collection.excel import messages as msg
+from collection.excel.cellnotes import SheetNotes
 from collection.excel.ole import SIGNATURE as OLE_SIGNATURE
 from collection.excel.ole import OleError, OleFile, scan_biff
 from collection.excel.sheetscan import (
     MB,
     check_extent,
+    check_merges,
     check_sheet,
     sheet_names,
     small_xml,
+    uses_1904_dates,
     xml_pieces,
 )
 from collection.schema import RejectedFile
@@ -50,6 +53,7 @@ class Limits:
     max_ratio: int = 400  # inflated / compressed, for members above ratio_floor
     ratio_floor: int = 16 * MB
     max_cells: int = 6_000_000  # rows × columns of a sheet's used range (calamine: ~32 B each)
+    max_merged_ranges: int = 10_000  # per sheet; a template has a handful
 
     @property
     def max_sheet_rows(self) -> int:
@@ -88,6 +92,14 @@ class FileKind(StrEnum):
 class CheckedUpload:
     kind: FileKind
     text: str | None = None  # the decoded text of a CSV file
+    notes: dict[str, SheetNotes] = field(default_factory=dict)  # by sheet name (workbooks)
+    date1904: bool = False  # the workbook counts date serials from 1904
+
+
+@dataclass(frozen=True)
+class _Scanned:
+    notes: dict[str, SheetNotes]
+    date1904: bool
 
 
 def check_upload(content: bytes, filename: str, limits: Limits | None = None) -> CheckedUpload:
@@ -100,11 +112,11 @@ def check_upload(content: bytes, filename: str, limits: Limits | None = None) ->
             _(msg.TOO_BIG) % {"size": _mb(len(content)), "limit": _mb(limits.max_bytes)}
         )
     if content.startswith(b"PK\x03\x04"):
-        check_xlsx(content, limits)
-        return CheckedUpload(FileKind.XLSX)
+        scanned = check_xlsx(content, limits)
+        return CheckedUpload(FileKind.XLSX, notes=scanned.notes, date1904=scanned.date1904)
     if content.startswith(OLE_SIGNATURE):
-        check_ole(content, limits)
-        return CheckedUpload(FileKind.XLS)
+        scanned = check_ole(content, limits)
+        return CheckedUpload(FileKind.XLS, notes=scanned.notes, date1904=scanned.date1904)
     if content.startswith(b"PK"):
         raise RejectedFile(_(msg.CORRUPT))
     return CheckedUpload(FileKind.CSV, check_text(content, filename, limits))
@@ -118,17 +130,16 @@ def _mb(size: int) -> str:
 # Text: CSV, and the usual impostors (web pages, XML spreadsheets)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_HTML_TAGS = (b"<!doctype html", b"<html", b"<table", b"<meta", b"<head", b"<body", b"<style")
 
 
 def check_text(content: bytes, filename: str, limits: Limits) -> str:
-    head = content[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<head")) or (
-        b"<html" in head
-    ):
+    head = _text_head(content)
+    if head.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
+        raise RejectedFile(_(msg.XML_SPREADSHEET))
+    if _is_web_page(head):
         raise RejectedFile(_(msg.HTML))
     if head.startswith(b"<?xml"):
-        if b"urn:schemas-microsoft-com:office:spreadsheet" in content[:8192]:
-            raise RejectedFile(_(msg.XML_SPREADSHEET))
         raise RejectedFile(_(msg.NOT_WORKBOOK))
     if head.startswith(b"{\\rtf") or head.startswith(b"%pdf"):
         raise RejectedFile(_(msg.NOT_WORKBOOK))
@@ -141,6 +152,26 @@ def check_text(content: bytes, filename: str, limits: Limits) -> str:
     if text.count("\n") > limits.max_sheet_rows:
         raise RejectedFile(_(msg.TOO_MANY_DATA_ROWS) % {"limit": f"{limits.max_rows:,}"})
     return text
+
+
+def _text_head(content: bytes) -> bytes:
+    """The first 64 KB, lower case, without a byte-order mark and leading whitespace; a UTF-16
+    file (what old systems write as "Unicode" web pages or text) is read as such."""
+    head = content[:65536]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", "ignore").encode("utf-8", "ignore")
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+
+
+def _is_web_page(head: bytes) -> bool:
+    """A web page saved with an Excel extension: what old systems export as "xls", including
+    Excel's own "single file web page" (.mht) archive."""
+    if head.startswith(_HTML_TAGS) or b"<html" in head[:2048]:
+        return True
+    if head.startswith(b"<") and not head.startswith(b"<?xml"):
+        # A comment, a style block or a stray tag before the page proper.
+        return any(tag in head for tag in (b"<html", b"<table", b"<body"))
+    return head.startswith(b"mime-version:") and b"text/html" in head
 
 
 def _decode(content: bytes) -> str | None:
@@ -168,7 +199,7 @@ def _looks_binary(text: str) -> bool:
 # OLE2: .xls, and encrypted or foreign files in the same container
 
 
-def check_ole(content: bytes, limits: Limits) -> None:
+def check_ole(content: bytes, limits: Limits) -> _Scanned:
     try:
         ole = OleFile(content)
         names = {name.lower() for name in ole.names()}
@@ -179,16 +210,22 @@ def check_ole(content: bytes, limits: Limits) -> None:
         stream = ole.find("Workbook", "Book")
         if stream is None:
             raise RejectedFile(_(msg.NOT_WORKBOOK))
-        data = ole.read(stream)
+        scan = scan_biff(ole.read(stream))
     except (OleError, struct.error, IndexError) as exc:
         raise RejectedFile(_(msg.CORRUPT)) from exc
-    scan = scan_biff(data)
     if scan.encrypted:
         raise RejectedFile(_(msg.ENCRYPTED))
     if scan.macro_sheets:
         raise RejectedFile(_(msg.MACRO))
     for sheet in scan.sheets:
-        if sheet.declared_rows > XLS_MAX_ROWS or sheet.declared_columns > XLS_MAX_COLUMNS:
+        if (
+            sheet.declared_rows > XLS_MAX_ROWS
+            or sheet.declared_columns > XLS_MAX_COLUMNS
+            # A first row or column after the last: calamine's size would wrap around and
+            # ask for hundreds of gigabytes, which aborts the process.
+            or sheet.declared_first_row > sheet.declared_rows
+            or sheet.declared_first_column > sheet.declared_columns
+        ):
             raise RejectedFile(_(msg.CORRUPT))
         check_extent(
             sheet.name,
@@ -196,6 +233,8 @@ def check_ole(content: bytes, limits: Limits) -> None:
             max(sheet.columns, sheet.declared_columns),
             limits,
         )
+        check_merges(sheet.name, sheet.notes.merged_ranges, limits)
+    return _Scanned({sheet.name: sheet.notes for sheet in scan.sheets}, scan.date1904)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,12 +244,19 @@ _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _MACRO_TYPES = ("macroenabled", "vbaproject", "macrosheet", "ms-office.vbaproject")
 
 
-def check_xlsx(content: bytes, limits: Limits) -> None:
+def check_xlsx(content: bytes, limits: Limits) -> _Scanned:
     _check_entry_count(content)
     try:
         archive = zipfile.ZipFile(BytesIO(content))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        OSError,
+        EOFError,
+        NotImplementedError,  # a "version needed to extract" that zipfile does not know
+    ) as exc:
         raise RejectedFile(_(msg.CORRUPT)) from exc
     names = [info.filename for info in infos]
     if len(set(names)) != len(names):
@@ -235,16 +281,18 @@ def check_xlsx(content: bytes, limits: Limits) -> None:
     ):
         raise RejectedFile(_(msg.MACRO))
     names_by_part = sheet_names(content, by_name)
+    notes = {}
     for info in infos:
         lower = info.filename.lower()
         if not lower.endswith(_XML_SUFFIXES):
             continue
         if lower.startswith("xl/worksheets/") and lower.count("/") == 2:
             name = names_by_part.get(lower, info.filename.rsplit("/", 1)[-1])
-            check_sheet(content, info, name, limits)
+            notes[name] = check_sheet(content, info, name, limits)
         else:  # inflated only to check its size, encoding and declarations
             for _piece in xml_pieces(content, info):
                 pass
+    return _Scanned(notes, uses_1904_dates(content, by_name))
 
 
 def _check_entry_count(content: bytes) -> None:

@@ -124,6 +124,11 @@ def build_templates_zip(schemas: list[TableSchema], *, cycle_year: int) -> bytes
     return output.getvalue()
 
 
+def column_plan(f: FieldSchema) -> _Column:
+    """Width, text format, comment and dropdown of a field's column (also used by the export)."""
+    return _column(f)
+
+
 @cache
 def _column(f: FieldSchema) -> _Column:
     codes = f.codes or (BOOL_CODES if f.type == FieldType.BOOL else ())

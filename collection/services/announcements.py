@@ -33,6 +33,7 @@ from accounts.notifications import Message, notify, outbox_enqueue, outbox_ids
 from accounts.roles import CollegeRole, UnitRole
 from accounts.selectors import has_college_role, is_office, unit_staffing_list
 from collection.models import Announcement, AnnouncementAttachment, AnnouncementReceipt, Cycle
+from collection.services.closed import require_open
 
 READERS = (UnitRole.COLLECTOR, UnitRole.HEAD)  # who confirms, per target unit
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -144,6 +145,12 @@ def _lock(announcement: Announcement) -> Announcement:
     return Announcement.objects.select_for_update().get(pk=announcement.pk)
 
 
+def _require_open_cycle(announcement: Announcement) -> None:
+    """An announcement of a closed cycle is part of it: it no longer changes nor goes out."""
+    if announcement.cycle_id is not None:
+        require_open(announcement.cycle)  # type: ignore[arg-type]
+
+
 # Writing a draft --------------------------------------------------------------------------------
 
 
@@ -163,6 +170,8 @@ def announcement_save(
     title = (title or "").strip()
     if not title:
         raise ValidationError(_("Give the announcement a title."))
+    if cycle is not None:
+        require_open(Cycle.objects.get(pk=cycle.pk))  # as it is now, not as the form read it
     chosen = list(units)
     if not all_units and not chosen:
         raise ValidationError(
@@ -233,6 +242,7 @@ def attachment_add(
     _require_office(actor)
     announcement = _lock(announcement)
     _require_draft(announcement)
+    _require_open_cycle(announcement)
     name = clean_filename(file.name or "")
     size = file.size or 0
     if size > max_bytes():
@@ -281,6 +291,7 @@ def attachment_remove(*, actor: User, attachment: AnnouncementAttachment) -> Non
     _require_office(actor)
     announcement = _lock(attachment.announcement)
     _require_draft(announcement)
+    _require_open_cycle(announcement)
     storage, path = attachment.file.storage, attachment.file.name
     data = {"file": attachment.filename, "sha256": attachment.sha256}
     attachment.delete()
@@ -319,6 +330,7 @@ def announcement_publish(*, actor: User, announcement: Announcement) -> Announce
     _require_office(actor)
     announcement = _lock(announcement)
     _require_draft(announcement)
+    _require_open_cycle(announcement)
     status = read_status(announcement)
     if not status:
         raise ValidationError(_("None of the chosen units is active: choose other units."))
@@ -348,6 +360,7 @@ def announcement_remind(*, actor: User, announcement: Announcement) -> int:
     announcement = _lock(announcement)
     if announcement.published_at is None:
         raise ValidationError(_("Publish the announcement before sending reminders."))
+    _require_open_cycle(announcement)
     waiting = [p for row in read_status(announcement) for p in row.unread]
     created = notify(
         waiting,

@@ -14,6 +14,7 @@ from accounts.audit import event_record
 from accounts.models import Unit, User
 from accounts.selectors import is_office
 from collection.models import Assignment, Contribution, Cycle, TableReport, TableSpec
+from collection.services.closed import require_open
 
 
 def require_breakdown_office(actor: User | None) -> None:
@@ -57,8 +58,10 @@ def assignment_set(
     notes: str = "",
     field_owners: dict[str, list[str]] | None = None,
 ) -> Assignment:
-    """Create or change the breakdown row of ``table``; audited. Office only."""
+    """Create or change the breakdown row of ``table``; audited. Office only; never in a
+    closed cycle."""
     require_breakdown_office(actor)
+    require_open(cycle)
     if table.cycle_id != cycle.pk:
         raise ValidationError(
             _("%(table)s belongs to another cycle: pick a table of the %(year)s cycle.")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import event_record
 from accounts.models import Event, User
 from collection.models import Assignment, Cycle
+from collection.services.closed import require_open
 
 COPY_ACTION = "breakdown.copy"
 
@@ -74,6 +75,7 @@ def breakdown_copy_from(*, actor: User | None, cycle: Cycle, source: Cycle) -> B
     The caller checks the office right (``cycle_create_from_previous``); the cycle row is
     locked so that publishing cannot run in between."""
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    require_open(cycle)
     if cycle.published_at is not None:
         raise ValidationError(
             _(

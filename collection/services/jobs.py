@@ -1,9 +1,10 @@
 """Upload jobs: a large contribution file is stored first and read and checked in a Celery task
 (``collection.tasks.upload_job_run``) through the same ``version_create`` as a small one.
 
-Stages are stored as codes (``STAGES``); pages and upload.js show their labels. While a job runs,
-``version_create`` holds its transaction open, so the finer stages go to the cache (shared with
-the web processes through Redis) and only the start and the end are written to the row.
+Stages are stored as codes (``STAGES``); pages and upload.js show their labels. Only the start
+and the end are written to the row: the finer stages go to the cache (shared with the web
+processes through Redis; lost, not failing, while Redis is down), so reading and checking the
+file writes nothing to the database (docs/faults.md).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.audit import event_record
 from accounts.models import User
-from collection.models import Contribution, UploadJob
+from collection.models import Contribution, ExportJob, UploadJob
 from collection.services.versions import require_collector, require_drafting, version_create
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,9 @@ def _stopped_message() -> str:
     return _("The check stopped before it finished. Press Retry, or upload the file again.")
 
 
-def job_is_stale(job: UploadJob) -> bool:
+def job_is_stale(job: UploadJob | ExportJob) -> bool:
+    """A waiting or running job that has not moved for CAIJI_UPLOAD_JOB_STALE_SECONDS (upload and
+    export jobs share the states and the limit)."""
     if job.state not in (J.QUEUED, J.RUNNING):
         return False
     limit = timedelta(seconds=settings.CAIJI_UPLOAD_JOB_STALE_SECONDS)

@@ -16,6 +16,7 @@ from accounts.selectors import is_office
 from collection.models import CodeList, Cycle, FieldSpec, TableSpec
 from collection.schema import RULES_DIR, catalog
 from collection.services.breakdown_copy import breakdown_copy_from
+from collection.services.closed import require_open
 from collection.specdiff import HeaderDiff, diff_headers, header_key
 
 
@@ -51,6 +52,7 @@ def catalog_load(*, actor: User | None, year: int) -> tuple[Cycle, int]:
     Returns the cycle and the number of tables added. Existing specs are left as they are."""
     require_office(actor)
     cycle, created = Cycle.objects.get_or_create(year=year, defaults=Cycle.default_dates(year))
+    require_open(cycle)
     if created:
         event_record(actor=actor, action="cycle.create", obj=cycle, data={"from": "catalog"})
     existing = set(cycle.tables.values_list("code", flat=True))
@@ -257,6 +259,7 @@ def cycle_dates_update(*, actor: User | None, cycle: Cycle, values: dict[str, An
     """Change the cycle's statistics dates, stage deadlines and dependency mode; audited."""
     require_office(actor)
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    require_open(cycle)
     changed = {}
     for name, value in values.items():
         if getattr(cycle, name) != value:

@@ -103,6 +103,46 @@ def check_file(
         return sheet, validate(schema, sheet, dates)
 
 
+@dataclass
+class Checked:
+    """A file read and validated, nothing stored yet (``file_check``); ``sheet`` is None when
+    the file is refused, with the reason."""
+
+    schema_key: tuple[str, int, tuple[str, ...]]
+    sheet: ParsedSheet | None
+    findings: list[Finding]
+    reason: str = ""
+
+    def fits(self, schema: TableSchema) -> bool:
+        return self.schema_key == _schema_key(schema)
+
+
+def _schema_key(schema: TableSchema) -> tuple[str, int, tuple[str, ...]]:
+    return (schema.code, schema.spec_version, tuple(schema.headers))
+
+
+def file_check(
+    *,
+    schema: TableSchema,
+    dates: CycleDates,
+    content: bytes,
+    filename: str,
+    progress: Callable[[str], None] | None = None,
+    extra_findings: Callable[[ParsedSheet], list[Finding]] | None = None,
+) -> Checked:
+    """Read and validate without writing anything: the slow part of an upload, which
+    ``version_create`` runs before it takes a lock (a write transaction held for the whole
+    check would, on SQLite, hold up every other request's writes; docs/faults.md)."""
+    try:
+        sheet, findings = check_file(schema, content, filename, dates, progress=progress)
+    except RejectedFile as exc:
+        return Checked(_schema_key(schema), None, [], str(exc))
+    if extra_findings is not None:
+        with translation.override(settings.LANGUAGE_CODE):
+            findings = [*findings, *extra_findings(sheet)]
+    return Checked(_schema_key(schema), sheet, findings)
+
+
 @transaction.atomic
 def upload_check(
     *,
@@ -115,13 +155,15 @@ def upload_check(
     purpose: str = Upload.Purpose.CHECK,
     progress: Callable[[str], None] | None = None,
     extra_findings: Callable[[ParsedSheet], list[Finding]] | None = None,
+    checked: Checked | None = None,
 ) -> CheckOutcome:
     """Keep the file with its hash; read and validate it; store the rows and findings.
 
     A refused file is kept as refused, with the reason, and none of its rows are stored.
     ``progress`` is told each stage ("checking", "storing") of a background upload job.
     ``extra_findings`` adds checks beyond the table's own (year over year: the findings are
-    stored with the upload and counted like the others).
+    stored with the upload and counted like the others). ``checked``: the file already read
+    and validated against this schema (``file_check``), so only the storing is left.
     """
     sha = hashlib.sha256(content).hexdigest()
     now = timezone.now()
@@ -136,17 +178,22 @@ def upload_check(
         uploaded_by=actor,
         uploaded_at=now,
     )
-    try:
-        sheet, findings = check_file(schema, content, filename, dates, progress=progress)
-    except RejectedFile as exc:
-        upload = Upload(status=Upload.Status.REJECTED, reason=str(exc), **common)
+    if checked is None or not checked.fits(schema):
+        checked = file_check(
+            schema=schema,
+            dates=dates,
+            content=content,
+            filename=filename,
+            progress=progress,
+            extra_findings=extra_findings,
+        )
+    if checked.sheet is None:
+        upload = Upload(status=Upload.Status.REJECTED, reason=checked.reason, **common)
         upload.file.save(sha, ContentFile(content), save=False)
         upload.save()
         _record(actor, upload)
         return CheckOutcome(upload, None, [])
-    if extra_findings is not None:
-        with translation.override(settings.LANGUAGE_CODE):
-            findings = [*findings, *extra_findings(sheet)]
+    sheet, findings = checked.sheet, checked.findings
     if progress is not None:
         progress("storing")
     counts = {s: 0 for s in Severity}

@@ -25,7 +25,13 @@ from collection.models import (
 )
 from collection.schema import Finding, Severity, TableSchema, partial_schema
 from collection.selectors import table_schema
-from collection.services.uploads import findings_from_upload, unpack, upload_check
+from collection.services.uploads import (
+    Checked,
+    file_check,
+    findings_from_upload,
+    unpack,
+    upload_check,
+)
 
 
 def rows_hash(headers: list[str], rows: list[list[str]]) -> str:
@@ -107,18 +113,57 @@ def version_create(
     a ValidationError carries the reader's message. ``progress`` hears the stages of a
     background upload job (collection/services/jobs.py).
     """
+    checked = _check_unlocked(actor, contribution, content, filename, progress)
     refused: str | None = None
     with transaction.atomic():
         contribution = _locked(contribution)
         require_collector(actor, contribution)
         require_drafting(contribution)
-        version = _version_from_file(actor, contribution, content, filename, progress)
+        version = _version_from_file(
+            actor, contribution, content, filename, progress, checked=checked
+        )
         if isinstance(version, str):
             refused = version
     if refused is not None:
         raise ValidationError(refused)
     assert isinstance(version, Version)
     return version
+
+
+def _check_unlocked(
+    actor: User,
+    contribution: Contribution,
+    content: bytes,
+    filename: str,
+    progress: Callable[[str], None] | None,
+) -> Checked:
+    """Read and validate before taking the row lock: the slow part of an upload holds no
+    write transaction (on SQLite that would hold up every other request; docs/faults.md).
+    The rights are checked first, and again under the lock."""
+    contribution = Contribution.objects.select_related(
+        "assignment__cycle", "assignment__table", "unit"
+    ).get(pk=contribution.pk)
+    require_collector(actor, contribution)
+    require_drafting(contribution)
+    return _file_check_for(contribution, content, filename, progress)
+
+
+def _file_check_for(
+    contribution: Contribution,
+    content: bytes,
+    filename: str,
+    progress: Callable[[str], None] | None,
+) -> Checked:
+    from collection.services.yoy import yoy_check  # yoy reads editable_fields from here
+
+    return file_check(
+        schema=contribution_schema(contribution),
+        dates=contribution.assignment.cycle.dates(),
+        content=content,
+        filename=filename,
+        progress=progress,
+        extra_findings=yoy_check(contribution, table_schema(contribution.assignment.table)),
+    )
 
 
 def editable_fields(contribution: Contribution, schema: TableSchema) -> list[str]:
@@ -154,22 +199,25 @@ def _version_from_file(
     *,
     purpose: str = Upload.Purpose.CONTRIBUTION,
     event_data: dict[str, object] | None = None,
+    checked: Checked | None = None,
 ) -> Version | str:
     """The next version from a file (uploaded, or built from rows entered online: purpose
-    ONLINE); the caller holds the contribution's row lock and has checked the actor's right."""
-    from collection.services.yoy import yoy_check  # yoy reads editable_fields from here
-
+    ONLINE); the caller holds the contribution's row lock and has checked the actor's right.
+    ``checked``: the file as read before the lock (checked again if the table changed since)."""
     cycle = contribution.assignment.cycle
+    schema = contribution_schema(contribution)
+    if checked is None or not checked.fits(schema):
+        checked = _file_check_for(contribution, content, filename, progress)
     outcome = upload_check(
         actor=actor,
         cycle=cycle,
-        schema=contribution_schema(contribution),
+        schema=schema,
         dates=cycle.dates(),
         content=content,
         filename=filename,
         purpose=purpose,
         progress=progress,
-        extra_findings=yoy_check(contribution, table_schema(contribution.assignment.table)),
+        checked=checked,
     )
     upload = outcome.upload
     if upload.status == Upload.Status.REJECTED:

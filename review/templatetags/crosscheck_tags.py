@@ -20,7 +20,7 @@ def report_crosscheck(report: TableReport, user: User) -> dict[str, Any]:
     return {
         "report": report,
         "check": crosscheck_view(report),
-        "can_recheck": may_recheck(user, report),
+        "can_recheck": may_recheck(user, report) and not report.assignment.cycle.is_closed,
     }
 
 

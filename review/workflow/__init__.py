@@ -14,7 +14,7 @@ from review.workflow.contributions import (
     contribution_sign,
     contribution_submit,
 )
-from review.workflow.cycle import CYCLE_ORDER, cycle_advance, cycle_transitions
+from review.workflow.cycle import CYCLE_ORDER, cycle_advance, cycle_close, cycle_transitions
 from review.workflow.table_reports import (
     table_report_approve,
     table_report_import_approved,
@@ -34,6 +34,7 @@ __all__ = [
     "contribution_sign",
     "contribution_submit",
     "cycle_advance",
+    "cycle_close",
     "cycle_transitions",
     "table_report_approve",
     "table_report_import_approved",

@@ -370,14 +370,23 @@ def table_report_reopen(*, actor: User, report: TableReport, reason: str) -> Tab
 
 
 @transaction.atomic
-def table_report_mark_uploaded(*, actor: User, report: TableReport) -> TableReport:
-    """Record that the approved table is in the national platform (approved → uploaded)."""
+def table_report_mark_uploaded(
+    *, actor: User, report: TableReport, closing: bool = False
+) -> TableReport:
+    """Record that the approved table is in the national platform (approved → uploaded).
+    ``closing``: done by ``cycle_close`` for every table at once (the Event says so, and the
+    group robot hears of the closing once instead of once per table)."""
     report = lock_report(report)
     office_check(report, actor)
     report.state = R.UPLOADED
     report.save(update_fields=["state", "updated_at"])
     _record(
-        actor, report, "table_report.mark_uploaded", R.APPROVED, content_hash=report.merged_hash
+        actor,
+        report,
+        "table_report.mark_uploaded",
+        R.APPROVED,
+        content_hash=report.merged_hash,
+        data={"cycle_close": True} if closing else None,
     )
     return report
 

@@ -165,9 +165,13 @@ def xls(
     filepass: bool = False,
     macro_sheet: bool = False,
     cells: Sequence[tuple[int, int]] = (),
+    extra_records: Sequence[bytes] = (),
+    date1904: bool = False,
 ) -> bytes:
     """A .xls workbook: strings, numbers, booleans and dates (as date-formatted numbers).
-    ``cells`` adds blank cells at (row, column), zero-based, to the first sheet."""
+    ``cells`` adds blank cells at (row, column), zero-based, to the first sheet, and
+    ``extra_records`` raw BIFF records (merged cells, error cells, row flags …) to it;
+    ``date1904`` sets the workbook's date system."""
     strings: list[str] = []
     index: dict[str, int] = {}
 
@@ -202,6 +206,7 @@ def xls(
         if sheet_no == 0:
             for r, c in cells:
                 records.append(_record(0x0201, struct.pack("<HHH", r, c, _GENERAL_XF)))
+            records.extend(extra_records)
         records.append(_record(0x000A, b""))
         bodies.append(b"".join(records))
     if macro_sheet:
@@ -217,7 +222,7 @@ def xls(
         if filepass:
             records.append(_record(0x002F, struct.pack("<HHH", 0, 0x1234, 0x5678)))
         records.append(_record(0x0042, struct.pack("<H", 1200)))
-        records.append(_record(0x0022, struct.pack("<H", 0)))
+        records.append(_record(0x0022, struct.pack("<H", int(date1904))))
         records += [_xf(0, True) for _ in range(15)]
         records += [_xf(0, False), _xf(14, False)]
         names = [name for name, _ in sheets] + (["Macro1"] if macro_sheet else [])

@@ -355,8 +355,9 @@ def _msgids() -> list[str]:
 
 
 def test_every_message_has_a_chinese_translation_with_the_same_placeholders():
-    pending = ROOT / "locale" / "pending" / "reader.json"
-    translations = json.loads(pending.read_text(encoding="utf-8")) if pending.exists() else {}
+    translations = {}
+    for pending in sorted((ROOT / "locale" / "pending").glob("*.json")):
+        translations.update(json.loads(pending.read_text(encoding="utf-8")))
     po = polib.pofile(str(ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
     translations.update({entry.msgid: entry.msgstr for entry in po if entry.translated()})
     msgids = _msgids()
