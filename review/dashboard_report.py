@@ -14,9 +14,13 @@ from review.dashboard import Dashboard
 def _without_scripts(root):  # type: ignore[no-untyped-def]
     """pygal puts a configuration <script> and a <style> into every SVG and hides its tooltip
     with a style attribute: the Content-Security-Policy allows no inline script or style, so they
-    go (static/css/caiji.css styles the chart, colours included)."""
+    go (static/css/caiji.css styles the chart, colours included). Its <title> (shown on hover)
+    says "Pygal" unless the chart has a title: it names the chart instead."""
     for parent in list(root.iter()):
         parent.attrib.pop("style", None)
+        tag = parent.tag.rsplit("}", 1)[-1] if isinstance(parent.tag, str) else ""
+        if tag == "title" and parent.text == "Pygal":
+            parent.text = str(_("Progress"))
         for child in list(parent):
             if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] in ("script", "style"):
                 parent.remove(child)
