@@ -476,14 +476,11 @@ def package_write(
             conflicts = 0
             if approved:
                 headers, stored = _approved_data(report)
-                content_hash = report.merged_hash
             else:
                 merged = merged_rows(report)
                 headers, stored, conflicts = merged.headers, merged.rows, len(merged.conflicts)
-                content_hash = ""
             rows = _in_schema_order(schema, headers, stored)
-            if not approved:
-                content_hash = rows_hash(schema.headers, rows)
+            content_hash = report.merged_hash if approved else rows_hash(schema.headers, rows)
             folder = "" if approved else f"{UNAPPROVED_DIR}/"
             name = f"{folder}{table_filename(schema)}"
             xlsx = table_xlsx(schema, rows)

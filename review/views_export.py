@@ -29,6 +29,10 @@ def _office_cycle(request: HttpRequest, year: int) -> Cycle:
     return cycle
 
 
+def _jobs(cycle: Cycle) -> list[dict[str, object]]:
+    return [job_view(j) for j in cycle.exports.select_related("created_by")[:JOBS_SHOWN]]
+
+
 def _job(cycle: Cycle, pk: int) -> ExportJob:
     return get_object_or_404(ExportJob.objects.select_related("created_by"), pk=pk, cycle=cycle)
 
@@ -59,7 +63,7 @@ def cycle_export(request: HttpRequest, year: int) -> HttpResponse:
                 )
         return redirect("review:cycle_export", year=cycle.year)
     readiness = export_readiness(cycle)
-    jobs = [job_view(j) for j in cycle.exports.select_related("created_by")[:JOBS_SHOWN]]
+    jobs = _jobs(cycle)
     return render(
         request,
         "review/cycle_export.html",
@@ -79,7 +83,7 @@ def cycle_export(request: HttpRequest, year: int) -> HttpResponse:
 def cycle_export_jobs(request: HttpRequest, year: int) -> HttpResponse:
     """The packages list alone, polled by htmx while one is being built."""
     cycle = _office_cycle(request, year)
-    jobs = [job_view(j) for j in cycle.exports.select_related("created_by")[:JOBS_SHOWN]]
+    jobs = _jobs(cycle)
     return render(
         request,
         "review/cycle_export.html#jobs",

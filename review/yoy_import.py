@@ -195,7 +195,8 @@ def _decoded_name(info: zipfile.ZipInfo) -> str:
 
 
 def _caiji_manifest(members: list[tuple[str, bytes | None]]) -> dict[str, Any] | None:
-    """The manifest of a package exported by caiji (review/export.py), if it is one."""
+    """The tables a package exported by caiji (review/export.py) lists, by their path in the zip;
+    None for any other package."""
     for path, data in members:
         if path == "manifest.json" and data:
             with contextlib.suppress(ValueError):
@@ -203,18 +204,18 @@ def _caiji_manifest(members: list[tuple[str, bytes | None]]) -> dict[str, Any] |
                 if isinstance(manifest, dict) and str(manifest.get("format", "")).startswith(
                     "caiji-export/"
                 ):
-                    return manifest
+                    tables = manifest.get("tables", [])
+                    return {t.get("file"): t for t in tables if isinstance(t, dict)}
     return None
 
 
-def _caiji_refusal(path: str, data: bytes, manifest: dict[str, Any]) -> str | None:
+def _caiji_refusal(path: str, data: bytes, listed: dict[str, Any]) -> str | None:
     """Why a table file of a caiji package is not last year's approved data, if it is not."""
     if path.startswith(UNAPPROVED_DIR):
         return _(
             "This table was not approved when the package was exported (folder %(folder)s): "
             "export the package again without unapproved tables."
         ) % {"folder": UNAPPROVED_DIR}
-    listed = {t.get("file"): t for t in manifest.get("tables", []) if isinstance(t, dict)}
     entry = listed.get(path)
     if entry is None:
         return _("The file is not listed in the package's manifest.json.")
@@ -239,9 +240,9 @@ def _read_package(content: bytes, previous: Cycle | None, year: int) -> list[Tab
     seen: dict[str, str] = {}
     tables = []
     members = _members(content)
-    manifest = _caiji_manifest(members)
+    listed = _caiji_manifest(members)
     for path, data in sorted(members, key=lambda m: m[0]):
-        if manifest is not None and (
+        if listed is not None and (
             path in CAIJI_EXTRAS or "json" in PurePosixPath(path).parts[:-1]
         ):
             continue  # the manifest, the summary and the JSON copies of a caiji package
@@ -254,7 +255,7 @@ def _read_package(content: bytes, previous: Cycle | None, year: int) -> list[Tab
         if not name.lower().endswith(READABLE):
             item.refused = _("Not a table file: the package holds .xlsx (or .xls, .csv) files.")
             continue
-        if manifest is not None and (refusal := _caiji_refusal(path, data, manifest)):
+        if listed is not None and (refusal := _caiji_refusal(path, data, listed)):
             item.refused = refusal
             continue
         schema = _match(name, data, schemas)

@@ -94,7 +94,12 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Worl
     """Built once, inside a transaction that is rolled back at the end of the module; each test
     runs in a savepoint within it (pytest-django's ``db``), so what one test moves on is back
     for the next."""
-    data = tmp_path_factory.mktemp("walk")
+    yield from rolled_back_world(django_db_blocker, tmp_path_factory.mktemp("walk"))
+
+
+def rolled_back_world(django_db_blocker: Any, data: Path) -> Iterator[World]:
+    """The world, built inside a transaction rolled back when the generator ends (the body of a
+    module-scoped ``world`` fixture; tests/review/test_cycle_close_walk.py uses it too)."""
     with (
         django_db_blocker.unblock(),
         override_settings(DATA_DIR=data, MEDIA_ROOT=data / "files", LANGUAGE_CODE="zh-hans"),

@@ -30,6 +30,7 @@ import io
 import re
 import zipfile
 from collections.abc import Sequence
+from xml.sax.saxutils import escape as xml_escape
 
 from collection.excel.normalize import MULTI_SEPARATORS
 from collection.excel.template import column_plan
@@ -156,7 +157,7 @@ def column_letter(index: int) -> str:
 def _escape(text: str) -> str:
     if _XML_ILLEGAL.search(text):
         text = _XML_ILLEGAL.sub(lambda m: "_x005F" if m[0] == "_" else f"_x{ord(m[0]):04X}_", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return xml_escape(text)
 
 
 def _shared_string(text: str) -> str:

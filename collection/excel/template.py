@@ -90,7 +90,7 @@ def build_template(schema: TableSchema, *, cycle_year: int, spec_version: int = 
     )
     text = workbook.add_format({"num_format": "@"})
     for col, f in enumerate(schema.fields):
-        plan = _column(f)
+        plan = column_plan(f)
         sheet.set_column(col, col, plan.width, text if plan.text else None)
         sheet.write_string(0, col, f.name, header)
         comment = plan.comment
@@ -124,13 +124,10 @@ def build_templates_zip(schemas: list[TableSchema], *, cycle_year: int) -> bytes
     return output.getvalue()
 
 
-def column_plan(f: FieldSchema) -> _Column:
-    """Width, text format, comment and dropdown of a field's column (also used by the export)."""
-    return _column(f)
-
-
 @cache
-def _column(f: FieldSchema) -> _Column:
+def column_plan(f: FieldSchema) -> _Column:
+    """Width, text format, comment and dropdown of a field's column (the export uses the width
+    and text format too)."""
     codes = f.codes or (BOOL_CODES if f.type == FieldType.BOOL else ())
     inline = len(",".join(codes)) <= INLINE_LIST_MAX and not any(
         "," in c or '"' in c for c in codes
@@ -186,7 +183,7 @@ def _write_code_lists(workbook: Workbook, schema: TableSchema) -> dict[tuple[str
     distinct list, and return where each is."""
     lists = []
     for f in schema.fields:
-        plan = _column(f)
+        plan = column_plan(f)
         if plan.codes and not plan.inline and plan.codes not in lists:
             lists.append(plan.codes)
     if not lists:

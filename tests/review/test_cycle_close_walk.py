@@ -23,12 +23,11 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from django.test import override_settings
 from django.urls import reverse
 
 from collection.models import Cycle, CycleStatus
 from collection.selectors import _schema_cache
-from tests.test_permission_walk import snapshot
+from tests.test_permission_walk import rolled_back_world, snapshot
 from tests.walk_registry import (
     ALLOWED,
     PERSONAS,
@@ -37,7 +36,6 @@ from tests.walk_registry import (
     Entry,
     Target,
     World,
-    build_world,
     header_only,
     xlsx_file,
 )
@@ -292,19 +290,7 @@ def test_every_write_url_is_walked_or_said_why_not():
 def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[World]:
     """As in tests/test_permission_walk.py: built once in a transaction rolled back at the end;
     each test runs in a savepoint within it."""
-    data = tmp_path_factory.mktemp("closed-walk")
-    with (
-        django_db_blocker.unblock(),
-        override_settings(DATA_DIR=data, MEDIA_ROOT=data / "files", LANGUAGE_CODE="zh-hans"),
-    ):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield build_world()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            _schema_cache.clear()
+    yield from rolled_back_world(django_db_blocker, tmp_path_factory.mktemp("closed-walk"))
 
 
 @pytest.fixture(autouse=True)
