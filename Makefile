@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 MYPY_STRICT := collection/schema.py collection/specdiff.py collection/excel collection/validation \
 	review/workflow accounts/services.py accounts/audit.py
 
-.PHONY: run test lint bench messages messages-check venv clean
+.PHONY: run test lint bench messages messages-check venv clean browser-deps
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -34,8 +34,12 @@ run: venv
 	@echo "caiji is running at http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT) --skip-checks
 
-test: venv lint
+test: venv lint browser-deps
 	$(PY) -m pytest
+
+# Debian's Chromium and CJK fonts for tests/browser (installed here when root with apt-get).
+browser-deps:
+	@sh scripts/browser_deps.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.audit_labels import ACTION_LABELS, action_label, state_label
 from accounts.forms import StyledForm
 from accounts.models import Event, Unit
+from config.xlsx import TextCells
 
 EXPORT_HEADERS = [
     "时间",
@@ -37,7 +38,6 @@ EXPORT_HEADERS = [
     "详情",
 ]
 EXPORT_MAX_ROWS = 1_000_000  # an .xlsx sheet holds 1,048,576 rows
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class AuditFilterForm(StyledForm, forms.Form):
@@ -94,11 +94,6 @@ def events_filtered(filters: dict[str, Any]) -> QuerySet[Event]:
     return events.filter(conditions)
 
 
-def neutralise(value: str) -> str:
-    """Text a spreadsheet would take for a formula starts with a quote instead."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
-
-
 def event_row(event: Event) -> list[str]:
     actor = event.actor
     return [
@@ -118,13 +113,13 @@ def event_row(event: Event) -> list[str]:
 
 
 def events_xlsx(events: Iterable[Event]) -> bytes:
-    """The events as one sheet 操作记录, every cell written as text (never a formula)."""
+    """The events as one sheet 操作记录, every cell written as text (never a formula: a reason
+    like =HYPERLINK(…) reads back as typed, with Excel's quote prefix; config/xlsx.py)."""
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"constant_memory": True, "in_memory": True})
+    cells = TextCells(book)
     sheet = book.add_worksheet("操作记录")
-    bold = book.add_format({"bold": True})
-    for col, header in enumerate(EXPORT_HEADERS):
-        sheet.write_string(0, col, header, bold)
+    cells.write_row(sheet, 0, 0, EXPORT_HEADERS, cells.format({"bold": True}))
     widths = [20, 12, 10, 16, 22, 30, 14, 14, 30, 66, 16, 40]
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
@@ -132,9 +127,7 @@ def events_xlsx(events: Iterable[Event]) -> bytes:
     for number, event in enumerate(events, start=1):
         if number > EXPORT_MAX_ROWS:
             break
-        for col, value in enumerate(event_row(event)):
-            if value:
-                sheet.write_string(number, col, neutralise(value))
+        cells.write_row(sheet, number, 0, event_row(event))
     book.close()
     return out.getvalue()
 

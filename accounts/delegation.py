@@ -164,8 +164,13 @@ def delegation_create(
     Refused: a role that cannot be handed on, a delegator who does not hold it, a delegate who is
     inactive, of another unit or already holds the role, dates out of order or past, and a date
     range overlapping another delegation of the same role in the unit by the same delegator or to
-    the same delegate. The delegator's row is locked, so two simultaneous requests cannot both
-    pass the overlap check.
+    the same delegate.
+
+    The checks read what belongs to both people (their roles, active, unit and delegations), so
+    both User rows are locked, in id order so that two requests can never deadlock: requests
+    sharing a delegator or a delegate run one after the other, and role and person changes
+    (which lock the person's row too) cannot slip in between the checks and the write. Chains
+    cannot arise: the delegator must hold the role themself and the delegate must not.
     """
     acting_reset()
     role = UnitRole(role)
@@ -173,7 +178,13 @@ def delegation_create(
         raise PermissionDenied(
             _("Only the person handing on their role, or the office, may set up a delegation.")
         )
-    delegator = User.objects.select_for_update().get(pk=delegator.pk)
+    locked = {
+        person.pk: person
+        for person in User.objects.select_for_update()
+        .filter(pk__in=[delegator.pk, delegate.pk])
+        .order_by("pk")
+    }
+    delegator, delegate = locked[delegator.pk], locked[delegate.pk]
     _check(delegator, delegate, unit, role, starts_on, ends_on)
     delegation = Delegation.objects.create(
         delegator=delegator,

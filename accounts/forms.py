@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Unit, User
@@ -36,10 +37,27 @@ class SignInForm(AuthenticationForm):
             "and try again; after 5 failures the account is locked for a while."
         ),
         "inactive": _("This account has been deactivated. Ask the office to activate it."),
+        # A wrong password past CAIJI_LOGIN_RATE (config/ratelimit.py); the right one still
+        # signs in, so say so rather than "wait".
+        "too_many_failures": _(
+            "The staff ID or password is wrong, and there have been too many failed sign-ins "
+            "from your network in a short time. Check both carefully before you try again "
+            "(passwords are case-sensitive): the right staff ID and password still sign you in."
+        ),
     }
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip()
+
+    def refuse_as_too_many_failures(self) -> bool:
+        """Replace the "wrong staff ID or password" error with the one saying the network is
+        over the limit; False (nothing changed) when the form failed for another reason."""
+        if not self.has_error(NON_FIELD_ERRORS, "invalid_login"):
+            return False
+        self.errors[NON_FIELD_ERRORS] = self.error_class(
+            [str(self.error_messages["too_many_failures"])], error_class="nonfield"
+        )
+        return True
 
     def get_invalid_login_error(self) -> forms.ValidationError:
         # The default backend refuses inactive people like wrong passwords; tell them the truth

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.roles import UNIT_ROLE_PERMS
 
@@ -207,9 +208,9 @@ class OutboxMessage(models.Model):
         WEBHOOK = "webhook", _("Group robot")
 
     class State(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
+        PENDING = "pending", pgettext_lazy("outbox state", "Waiting")
+        SENT = "sent", pgettext_lazy("outbox state", "Sent")
+        FAILED = "failed", pgettext_lazy("outbox state", "Failed")
 
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     notification = models.ForeignKey(

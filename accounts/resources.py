@@ -3,6 +3,7 @@
 The column headers are the sheet's fixed Chinese vocabulary (like the platform's templates),
 not UI strings, so an exported sheet imports again whatever the interface language is.
 Every write goes through accounts.services, so imports are audited like page edits.
+Exports go through config.xlsx (``TextExport``): a name like =HYPERLINK(…) stays text.
 """
 
 import re
@@ -16,6 +17,7 @@ from accounts import services
 from accounts.models import Unit, User
 from accounts.roles import CollegeRole, UnitRole
 from accounts.selectors import college_roles_of_user, unit_roles_by_user
+from config.xlsx import TextExport
 
 KIND_LABELS = {
     Unit.Kind.FUNCTIONAL: "职能部门",
@@ -103,7 +105,7 @@ class UnitCodeWidget(widgets.ForeignKeyWidget):
             ) from None
 
 
-class UnitResource(resources.ModelResource):
+class UnitResource(TextExport, resources.ModelResource):
     code = fields.Field(attribute="code", column_name="单位号", widget=widgets.CharWidget())
     name = fields.Field(attribute="name", column_name="单位名称", widget=widgets.CharWidget())
     kind = fields.Field(attribute="kind", column_name="单位类型", widget=KindWidget())
@@ -200,7 +202,7 @@ def parse_college_roles(text: str) -> tuple[set[CollegeRole], list[str]]:
     return found, errors
 
 
-class PersonResource(resources.ModelResource):
+class PersonResource(TextExport, resources.ModelResource):
     username = fields.Field(attribute="username", column_name="工号", widget=widgets.CharWidget())
     name = fields.Field(attribute="name", column_name="姓名", widget=widgets.CharWidget())
     unit = fields.Field(attribute="unit", column_name="单位号", widget=UnitCodeWidget(Unit, "code"))

@@ -71,7 +71,56 @@ class UnitStaffing:
             )
         if not self.heads:
             found.append(_("No unit head: assign one so that the unit's data can be signed off."))
+        found.extend(head_reviewer_warning(person, self.unit) for person in self.head_reviewers)
         return found
+
+    @property
+    def head_reviewers(self) -> list[User]:
+        """People holding both the head and the source reviewer role of the unit."""
+        reviewers = {p.pk for p in self.reviewers}
+        return [p for p in self.heads if p.pk in reviewers]
+
+
+def head_reviewer_warning(person: User, unit: Unit) -> str:
+    return _(
+        "%(person)s is both the head and a source reviewer of %(unit)s: the regulation wants "
+        "two reviewers and the head to be three different people, so this person cannot both "
+        "approve and sign off the same data. Assign other source reviewers, or take one of the "
+        "two roles away."
+    ) % {"person": person.name or person.username, "unit": unit.name}
+
+
+def head_reviewer_units(unit_roles: list[tuple[Unit, UnitRole]]) -> list[Unit]:
+    """Of a person's unit roles (``unit_roles_of_user``): the units where they hold both the
+    head and the source reviewer role."""
+    held: dict[int, set[UnitRole]] = defaultdict(set)
+    units = {}
+    for unit, role in unit_roles:
+        held[unit.pk].add(role)
+        units[unit.pk] = unit
+    both = {UnitRole.HEAD, UnitRole.SOURCE_REVIEWER}
+    return [units[pk] for pk, roles in held.items() if both <= roles]
+
+
+def holds_head_and_reviewer(user: User, unit: Unit) -> bool:
+    """Whether ``user`` holds both the head and the source reviewer role of ``unit`` themself
+    (one query)."""
+    codenames = {UnitRole.HEAD.codename, UnitRole.SOURCE_REVIEWER.codename}
+    held = (
+        _unit_permissions()
+        .filter(user=user, object_pk=str(unit.pk), permission__codename__in=codenames)
+        .values_list("permission__codename", flat=True)
+    )
+    return set(held) == codenames
+
+
+def unit_role_holders(unit: Unit, role: UnitRole) -> list[User]:
+    """The active people holding ``role`` on ``unit`` themself, not through a delegation (one
+    query)."""
+    grants = _unit_permissions().filter(object_pk=str(unit.pk), permission__codename=role.codename)
+    return list(
+        User.objects.filter(pk__in=grants.values("user_id"), is_active=True).order_by("username")
+    )
 
 
 def _unit_permissions() -> QuerySet[UserObjectPermission]:

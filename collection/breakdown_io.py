@@ -3,6 +3,8 @@
 The column headers are the sheet's fixed Chinese vocabulary, not UI strings, so an exported
 sheet imports again whatever the interface language is. Every write goes through
 collection.services.assignments.assignment_set, so an import is audited like a page edit.
+The export goes through config.xlsx (``TextExport``), so a note like "=见附件" is written as
+text and imports back unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from import_export import fields, resources, widgets
 from accounts.models import Unit, User
 from collection.models import Assignment, Cycle, TableSpec
 from collection.services.assignments import assignment_set
+from config.xlsx import TextExport
 
 HEADERS = [
     "序号",
@@ -142,7 +145,7 @@ class TableWidget(widgets.Widget):
         return value.code if value else ""
 
 
-class BreakdownResource(resources.ModelResource):
+class BreakdownResource(TextExport, resources.ModelResource):
     number = fields.Field(column_name="序号", readonly=True)
     table = fields.Field(attribute="table", column_name="表号")
     table_name = fields.Field(column_name="表名", readonly=True)

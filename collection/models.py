@@ -11,6 +11,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from collection.schema import CycleDates, FieldType
 
@@ -463,10 +464,10 @@ class UploadJob(models.Model):
     """
 
     class State(models.TextChoices):
-        QUEUED = "queued", _("Waiting")
-        RUNNING = "running", _("Checking")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+        QUEUED = "queued", pgettext_lazy("upload job state", "Waiting")
+        RUNNING = "running", pgettext_lazy("upload job state", "Checking")
+        DONE = "done", pgettext_lazy("upload job state", "Done")
+        FAILED = "failed", pgettext_lazy("upload job state", "Failed")
 
     contribution = models.ForeignKey(
         Contribution, on_delete=models.CASCADE, related_name="upload_jobs"
@@ -605,10 +606,10 @@ class ExportJob(models.Model):
     in their file name and manifest."""
 
     class State(models.TextChoices):
-        QUEUED = "queued", _("Waiting")
-        RUNNING = "running", _("Building")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+        QUEUED = "queued", pgettext_lazy("export job state", "Waiting")
+        RUNNING = "running", pgettext_lazy("export job state", "Building")
+        DONE = "done", pgettext_lazy("export job state", "Done")
+        FAILED = "failed", pgettext_lazy("export job state", "Failed")
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="exports")
     include_unapproved = models.BooleanField(_("includes tables not yet approved"), default=False)

@@ -1,8 +1,6 @@
 """Announcements (通知公告): the office writes, attaches, publishes and follows who has read;
 everyone reads those for their units and confirms (collectors and heads)."""
 
-import mimetypes
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -13,12 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import office_required
 from accounts.selectors import is_office
 from collection.access import get_announcement_for_office, get_announcement_for_user
+from collection.files import announcement_response
 from collection.forms_announcements import AnnouncementForm, AttachmentForm
 from collection.models import Announcement
 from collection.services import announcements as service
-
-# Types a browser would render or run: always sent as a plain download.
-ACTIVE_TYPES = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/xml")
 
 
 def _errors(request: HttpRequest, exc: ValidationError) -> None:
@@ -200,18 +196,10 @@ def announcement_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def announcement_file(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
-    """An attachment as it came, for whoever may see the announcement (never a public URL)."""
+    """An attachment as it came, for whoever may see the announcement (never a public URL):
+    a download, typed from a fixed list by its verified extension (collection/files.py)."""
     announcement: Announcement = get_announcement_for_user(request.user, pk)  # type: ignore[arg-type]
     attachment = announcement.attachments.filter(pk=file_pk).first()
     if attachment is None or not attachment.file:
         raise Http404
-    guessed, _encoding = mimetypes.guess_type(attachment.filename)
-    kind = guessed if guessed and guessed not in ACTIVE_TYPES else "application/octet-stream"
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=kind,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return announcement_response(attachment)

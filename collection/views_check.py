@@ -5,18 +5,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.selectors import is_office
 from collection import selectors
 from collection.excel.annotate import annotate
+from collection.files import XLSX, attachment_response, upload_for_user
 from collection.forms import CheckForm
 from collection.models import Upload
 from collection.schema import CycleDates, Severity, catalog_schemas
 from collection.services.uploads import findings_from_upload, sheet_from_upload, upload_check
-from collection.views import XLSX, _attachment
 from config.ratelimit import upload_limit
 
 
@@ -77,15 +76,12 @@ def _this_year() -> int:
     return timezone.localdate().year
 
 
-def _get_upload(request: HttpRequest, pk: int) -> Upload:
-    upload = get_object_or_404(Upload, pk=pk, status=Upload.Status.ACCEPTED)
-    if upload.uploaded_by_id != request.user.pk and not is_office(request.user):  # type: ignore[arg-type]
-        raise Http404
-    return upload
-
-
 def check_result(request: HttpRequest, pk: int) -> HttpResponse:
-    return _result(request, _get_upload(request, pk))
+    """A 校验 upload's findings; a contribution's upload is read on its own pages."""
+    upload, version = upload_for_user(request.user, pk)  # type: ignore[arg-type]
+    if version is not None:
+        return redirect("review:contribution_detail", version.contribution_id)
+    return _result(request, upload)
 
 
 def _result(request: HttpRequest, upload: Upload) -> HttpResponse:
@@ -115,11 +111,12 @@ def _result(request: HttpRequest, upload: Upload) -> HttpResponse:
 
 
 def check_annotated(request: HttpRequest, pk: int) -> HttpResponse:
-    upload = _get_upload(request, pk)
-    cycle = upload.cycle
-    schema = selectors.schema_for(upload.table_code, cycle)
+    upload, version = upload_for_user(request.user, pk)  # type: ignore[arg-type]
+    if version is not None:
+        return redirect("review:version_annotated", version.contribution_id, version.number)
+    schema = selectors.schema_for(upload.table_code, upload.cycle)
     if schema is None:
         raise Http404
     content = annotate(sheet_from_upload(upload, schema), findings_from_upload(upload))
     stem = upload.filename.rsplit(".", 1)[0]
-    return _attachment(content, f"{stem}（校验结果）.xlsx", XLSX)
+    return attachment_response(content, f"{stem}（校验结果）.xlsx", XLSX)

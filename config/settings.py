@@ -22,13 +22,53 @@ DATA_DIR = Path(env_str("CAIJI_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see .env.example).")
-    SECRET_KEY = "insecure-embedded-default-key-only-for-local-demo-use-0123456789"
+# The embedded default (no DATABASE_URL: SQLite under DATA_DIR) needs no settings at all, so
+# that every command of the README runs as written; a production start (DATABASE_URL set) with a
+# missing or example secret refuses. manage.py and config/wsgi.py print the refusal as one line.
+EMBEDDED = not env_str("DATABASE_URL")
+EXAMPLE_SECRETS = {"change-me-to-a-long-random-string", "change-me", "secret", "changeme"}
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+
+def _secret_key() -> str:
+    key = env_str("SECRET_KEY")
+    if key and not DEBUG and not EMBEDDED and (key in EXAMPLE_SECRETS or len(key) < 32):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is the example value or shorter than 32 characters: set a long random "
+            "secret in .env (python3 -c 'import secrets; print(secrets.token_urlsafe(64))')."
+        )
+    if key:
+        return key
+    if DEBUG:
+        return "insecure-embedded-default-key-only-for-local-demo-use-0123456789"
+    if EMBEDDED:
+        return _installation_secret(DATA_DIR / "secret_key")
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set: production (DATABASE_URL) needs a long random secret in .env "
+        "(python3 -c 'import secrets; print(secrets.token_urlsafe(64))')."
+    )
+
+
+def _installation_secret(path: Path) -> str:
+    """The embedded installation's own secret, made once (readable by its owner only)."""
+    import os
+    import secrets
+
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first
+            return path.read_text().strip()
+        with os.fdopen(handle, "w") as out:
+            out.write(secrets.token_urlsafe(64))
+        return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG or EMBEDDED else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -56,6 +96,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "config.input.RefuseControlCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -170,7 +211,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-# Number of trusted reverse proxies in front of the app (audit addresses and axes use it).
+# Number of trusted reverse proxies in front of the app: the audit trail, the limit on failed
+# sign-ins and axes read the client's address from X-Forwarded-For behind them. 0 here (the
+# embedded default is reached directly); 1 in the compose deployment, behind its TLS proxy.
 CAIJI_PROXY_COUNT = env_int("CAIJI_PROXY_COUNT", 0)
 AXES_IPWARE_PROXY_COUNT = CAIJI_PROXY_COUNT or None
 
@@ -184,7 +227,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 
 # Rate limits (config/ratelimit.py), counted in the default cache: uploads per person and failed
-# sign-ins per client address, as "count/period" (period s, m, h or d, e.g. 30/m) or "off".
+# sign-ins per client address (past it a wrong password is answered 429; the right one always
+# signs in), as "count/period" (period s, m, h or d, e.g. 30/m) or "off".
 def _rate(name: str, default: str) -> str:
     value = env_str(name, default).strip()
     if not re.fullmatch(r"off|[1-9][0-9]*/[0-9]*[smhd]", value):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -65,18 +66,41 @@ def get_report_for_user(user: User, pk: int) -> TableReport:
     return report
 
 
-def report_rows_visible_to(user: User, report: TableReport) -> set[str] | None:
-    """Whose merged rows ``user`` may read on the table page: None for everyone's (college
-    groups and the responsible unit), else the codes of the assisting units they belong to —
-    an assisting unit sees where the table stands and its own rows, not the other units'."""
+@dataclass(frozen=True)
+class RowScope:
+    """Whose rows of a table report a person may read. ``codes`` None: everyone's (the college
+    groups and the responsible unit); else the codes of the assisting units they hold a role in,
+    with those units' names (approved rows and last year's rows carry the 来源单位 name, not the
+    code). An assisting unit sees where the table stands and its own rows and findings, never
+    the other units' — on every page of the report, this year's data and last year's alike."""
+
+    codes: frozenset[str] | None
+    names: frozenset[str] = frozenset()
+
+    @property
+    def everything(self) -> bool:
+        return self.codes is None
+
+    def allows_code(self, code: str | None) -> bool:
+        return self.codes is None or (code is not None and code in self.codes)
+
+    def allows_name(self, name: str | None) -> bool:
+        return self.codes is None or (name is not None and name in self.names)
+
+
+EVERYTHING = RowScope(None)
+
+
+def report_row_scope(user: User, report: TableReport) -> RowScope:
+    """The ``RowScope`` of ``user`` on ``report`` (the caller has already checked that they
+    may see the report at all)."""
     if any(has_college_role(user, role) for role in CollegeRole):
-        return None
+        return EVERYTHING
     assignment = report.assignment
     if _holds_role_in(user, [assignment.responsible_unit_id]):
-        return None
-    return {
-        unit.code for unit in assignment.assisting_units.all() if _holds_role_in(user, [unit.pk])
-    }
+        return EVERYTHING
+    mine = [u for u in assignment.assisting_units.all() if _holds_role_in(user, [u.pk])]
+    return RowScope(frozenset(u.code for u in mine), frozenset(u.name for u in mine))
 
 
 def _may_see_report(user: User, report: TableReport) -> bool:

@@ -8,6 +8,7 @@ import io
 
 from django.utils.translation import gettext_lazy as _
 
+from config.xlsx import TextCells
 from review.dashboard import Dashboard
 
 
@@ -69,12 +70,14 @@ def progress_chart(progress: list[tuple[datetime.date, int, int]]) -> str:
 
 def progress_workbook(board: Dashboard) -> bytes:
     """The progress report (.xlsx): a sheet with a row per table, one with a row per unit and
-    one with every overdue contribution."""
+    one with every overdue contribution. Names are the units' and tables' own, so every cell goes
+    through TextCells: text stays text (never a formula or a link), numbers stay numbers."""
     import xlsxwriter
 
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False})
-    bold = book.add_format({"bold": True})
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    cells = TextCells(book)
+    bold = cells.format({"bold": True})
     tables = book.add_worksheet(str(_("Tables")))
     headers = [
         _("Table"),
@@ -88,10 +91,11 @@ def progress_workbook(board: Dashboard) -> bytes:
         _("Deadline"),
         _("Late"),
     ]
-    tables.write_row(0, 0, [str(h) for h in headers], bold)
+    cells.write_row(tables, 0, 0, [str(h) for h in headers], bold)
     yes, no = str(_("Yes")), str(_("No"))
     for i, t in enumerate(board.tables, start=1):
-        tables.write_row(
+        cells.write_row(
+            tables,
             i,
             0,
             [
@@ -123,9 +127,10 @@ def progress_workbook(board: Dashboard) -> bytes:
         _("Overdue"),
         _("Returns"),
     ]
-    units.write_row(0, 0, [str(h) for h in headers], bold)
+    cells.write_row(units, 0, 0, [str(h) for h in headers], bold)
     for i, u in enumerate(board.units, start=1):
-        units.write_row(
+        cells.write_row(
+            units,
             i,
             0,
             [u.code, u.name, u.total, u.delivered, u.on_time, u.late, u.overdue, u.returns],
@@ -136,10 +141,11 @@ def progress_workbook(board: Dashboard) -> bytes:
     units.set_column(2, 7, 10)
     late = book.add_worksheet(str(_("Overdue")))
     headers = [_("Table"), _("Table name"), _("Unit"), _("State"), _("Deadline"), _("Days late")]
-    late.write_row(0, 0, [str(h) for h in headers], bold)
+    cells.write_row(late, 0, 0, [str(h) for h in headers], bold)
     for i, (t, c) in enumerate(board.overdue, start=1):
         deadline = c.deadline.isoformat() if c.deadline else ""
-        late.write_row(i, 0, [t.code, t.name, c.unit_name, c.state_label(), deadline, c.days_late])
+        row = [t.code, t.name, c.unit_name, c.state_label(), deadline, c.days_late]
+        cells.write_row(late, i, 0, row)
     late.freeze_panes(1, 0)
     late.set_column(0, 0, 12)
     late.set_column(1, 2, 30)

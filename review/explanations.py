@@ -42,6 +42,7 @@ from collection.models import (
     TableReport,
     TableReportState,
 )
+from config.input import REASON_MAX, bounded_text
 from review.models import ExplanationReview
 
 D = ExplanationReview.Decision
@@ -150,7 +151,7 @@ def explanation_decide(
         raise ValidationError(
             _("You wrote this explanation yourself: another reviewer must judge it.")
         )
-    reason = (reason or "").strip()
+    reason = bounded_text(reason, limit=REASON_MAX)
     if decision == D.REJECT and not reason:
         raise ValidationError(_("Give a reason for the rejection: say what the explanation lacks."))
     review = ExplanationReview.objects.create(

@@ -38,7 +38,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.audit_export import neutralise
 from accounts.models import User
 from collection.excel.export import COMPRESS_LEVEL, ZIP_DATE, is_plain_number, table_xlsx
 from collection.models import (
@@ -54,6 +53,7 @@ from collection.selectors import table_schema
 from collection.services.merge import merged_rows
 from collection.services.uploads import unpack
 from collection.services.versions import rows_hash
+from config.xlsx import TextCells
 from review.models import Review
 
 R = TableReportState
@@ -303,8 +303,9 @@ def table_json(
 def _summary_xlsx(package: Package, cycle: Cycle) -> bytes:
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
-    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    warn = book.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+    cells = TextCells(book)  # table and unit names stay text, never a formula
+    bold = cells.format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    warn = cells.format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
     sheet = book.add_worksheet("汇总")
     headers = [
         "表号",
@@ -341,12 +342,7 @@ def _summary_xlsx(package: Package, cycle: Cycle) -> bytes:
             *(by_stage.get(str(stage), "") for stage in STAGES),
         ]
         for col, value in enumerate(values):
-            if isinstance(value, int):
-                sheet.write_number(number, col, value)
-            elif value:
-                sheet.write_string(
-                    number, col, neutralise(value), warn if col == 2 and not t.approved else None
-                )
+            cells.write(sheet, number, col, value, warn if col == 2 and not t.approved else None)
     info = book.add_worksheet("说明")
     info.set_column(0, 0, 16)
     info.set_column(1, 1, 80)
@@ -368,7 +364,7 @@ def _summary_xlsx(package: Package, cycle: Cycle) -> bytes:
         )
     for row, (key, value) in enumerate(lines):
         info.write_string(row, 0, key, bold)
-        info.write_string(row, 1, neutralise(value), warn if key == "注意" else None)
+        cells.write(info, row, 1, value, warn if key == "注意" else None)
     if package.not_included:
         missing = book.add_worksheet("未包含的表")
         for col, header in enumerate(("表号", "表名", "原因")):
@@ -376,9 +372,7 @@ def _summary_xlsx(package: Package, cycle: Cycle) -> bytes:
         missing.set_column(0, 0, 10)
         missing.set_column(1, 2, 40)
         for row, item in enumerate(package.not_included, start=1):
-            missing.write_string(row, 0, item["code"])
-            missing.write_string(row, 1, neutralise(item["name"]))
-            missing.write_string(row, 2, item["reason"])
+            cells.write_row(missing, row, 0, [item["code"], item["name"], item["reason"]])
     book.close()
     return out.getvalue()
 

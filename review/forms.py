@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import StyledForm
 from collection.models import TableSpec
 from collection.selectors import table_schema
+from config.input import EXPLANATION_MAX, REASON_MAX, REMARK_MAX
 
 
 class VersionUploadForm(StyledForm, forms.Form):
@@ -37,6 +38,7 @@ class ReturnForm(StyledForm, forms.Form):
         label=_("Reason for the return"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,  # the transition refuses an empty reason with its own message
+        max_length=REASON_MAX,
     )
 
     def __init__(self, *args: Any, columns: Sequence[str] = (), **kwargs: Any) -> None:
@@ -87,6 +89,15 @@ class ReturnForm(StyledForm, forms.Form):
                         _("Remark %(n)s: “%(row)s” is not a row number; enter a whole number.")
                         % {"n": n, "row": row[:20]},
                     )
+            if len(text) > REMARK_MAX:
+                self.add_error(
+                    None,
+                    _(
+                        "Remark %(n)s is %(length)s characters long; at most %(max)s are "
+                        "accepted: say it shorter, or put the details in the reason."
+                    )
+                    % {"n": n, "length": len(text), "max": REMARK_MAX},
+                )
             if column and self.columns and column not in self.columns:
                 self.add_error(
                     None,
@@ -109,7 +120,10 @@ class ExplanationForm(StyledForm, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     finding_key = forms.CharField(max_length=300, widget=forms.HiddenInput)
     text = forms.CharField(
-        label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label=_("Explanation"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=EXPLANATION_MAX,
     )
 
 
@@ -133,5 +147,5 @@ class CycleCloseForm(StyledForm, forms.Form):
         label=_("Note for the audit trail (optional)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        max_length=2000,
+        max_length=REASON_MAX,
     )

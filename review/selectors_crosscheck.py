@@ -13,6 +13,7 @@ from accounts.roles import CollegeRole, UnitRole
 from accounts.selectors import has_college_role, has_unit_role
 from collection.models import Contribution, CrossCheckResult, Cycle, TableReport
 from collection.services.crosscheck import source_label, stored_findings
+from review.access import EVERYTHING, RowScope
 
 CARD_LIMIT = 200
 
@@ -24,6 +25,7 @@ class CrossCheckView:
     total: int = 0
     not_checked: list[dict[str, Any]] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)  # the other tables read
+    own_only: bool = False  # only the viewer's units' findings (an assisting unit)
 
     @property
     def cut(self) -> bool:
@@ -44,15 +46,20 @@ def other_table_links(cycle: Cycle, codes: set[str]) -> dict[str, str]:
 
 
 def crosscheck_view(
-    report: TableReport, *, unit: str | None = None, limit: int | None = CARD_LIMIT
+    report: TableReport,
+    *,
+    unit: str | None = None,
+    scope: RowScope = EVERYTHING,
+    limit: int | None = CARD_LIMIT,
 ) -> CrossCheckView:
     """The stored result of ``report`` ready for a page: findings (``unit``: only that unit's
-    rows; at most ``limit``) with links to the other tables, what was not checked, and where
-    the other tables' data came from."""
+    rows; ``scope``: only the rows the viewer may read, so an assisting unit never sees a
+    finding on another unit's row or on the whole table; at most ``limit``) with links to the
+    other tables, what was not checked, and where the other tables' data came from."""
     result = CrossCheckResult.objects.filter(report=report).first()
     if result is None:
-        return CrossCheckView(None)
-    findings = stored_findings(result, unit)
+        return CrossCheckView(None, own_only=not scope.everything)
+    findings = [f for f in stored_findings(result, unit) if scope.allows_code(f.get("unit"))]
     shown = findings if limit is None else findings[:limit]
     codes = {c for f in shown for c in f.get("other_tables", ())}
     codes |= {c for n in result.not_checked for c in n.get("tables", ())}
@@ -73,7 +80,9 @@ def crosscheck_view(
         for code, s in result.sources.items()
         if not s.get("own")
     ]
-    return CrossCheckView(result, shown, len(findings), list(result.not_checked), sources)
+    return CrossCheckView(
+        result, shown, len(findings), list(result.not_checked), sources, not scope.everything
+    )
 
 
 def includes_version(result: CrossCheckResult | None, contribution: Contribution) -> bool:

@@ -14,10 +14,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from accounts.audit_export import neutralise
 from accounts.models import User
 from collection.access import get_cycle
 from collection.models import Cycle
+from config.xlsx import TextCells
 from review.completeness import Completeness, completeness_for_user, sees_whole_cycle
 from review.selectors import unit_ids_by_role
 
@@ -63,7 +63,8 @@ def completeness_export(request: HttpRequest, year: int) -> HttpResponse:
 def completeness_xlsx(data: Completeness) -> bytes:
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
-    bold = book.add_format({"bold": True})
+    cells = TextCells(book)  # names typed by users stay text, never a formula
+    bold = cells.format({"bold": True})
     sheet = book.add_worksheet(_("Missing")[:31])
     headers = [
         _("Table"),
@@ -79,7 +80,7 @@ def completeness_xlsx(data: Completeness) -> bytes:
         _("Required fields empty"),
         _("Table not started"),
     ]
-    sheet.write_row(0, 0, headers, bold)
+    cells.write_row(sheet, 0, 0, headers, bold)
     for n, i in enumerate(data.items, start=1):
         c = i.contribution
         version = c.current_version
@@ -97,13 +98,11 @@ def completeness_xlsx(data: Completeness) -> bytes:
             "；".join(f"{name} {count}" for name, count in i.empty_required),
             _("yes") if not i.table_started else "",
         ]
-        for col, value in enumerate(values):
-            sheet.write_string(n, col, neutralise(value))
+        cells.write_row(sheet, n, 0, values)
     if data.not_in_breakdown:
         other = book.add_worksheet(_("Not in the breakdown")[:31])
-        other.write_row(0, 0, [_("Table"), _("Table name"), _("Category")], bold)
+        cells.write_row(other, 0, 0, [_("Table"), _("Table name"), _("Category")], bold)
         for n, table in enumerate(data.not_in_breakdown, start=1):
-            for col, value in enumerate([table.code, table.name, table.category]):
-                other.write_string(n, col, neutralise(value))
+            cells.write_row(other, n, 0, [table.code, table.name, table.category])
     book.close()
     return out.getvalue()

@@ -36,6 +36,7 @@ from review.access import get_contribution_for_user, require_right
 from review.explanations import decisions_by_explanation, may_decide
 from review.forms import ExplanationForm, ReturnForm, VersionUploadForm
 from review.models import ExplanationReview, Review
+from review.stale import moved_on
 from review.workflow import contributions as cm
 
 FINDINGS_SHOWN = 200
@@ -131,6 +132,8 @@ def contribution_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def contribution_return(request: HttpRequest, pk: int) -> HttpResponse:
     contribution = get_contribution_for_user(request.user, pk)  # type: ignore[arg-type]
+    if moved_on(request, contribution):
+        return redirect("review:contribution_detail", pk=pk)
     require_right(cm.return_check, contribution, request.user)  # type: ignore[arg-type]
     form = ReturnForm.for_table(contribution.assignment.table, request.POST)
     return _act(
@@ -154,6 +157,8 @@ def _act(
 ) -> HttpResponse:
     """Run one workflow call; a refusal the person can act on becomes a message, a missing
     right (PermissionDenied) propagates as 403."""
+    if moved_on(request, contribution):
+        return redirect("review:contribution_detail", pk=contribution.pk)
     try:
         action(request.user, contribution)  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -165,6 +170,20 @@ def _act(
 
 
 # The page -------------------------------------------------------------------------------------
+
+
+def _sign_blocked(contribution: Contribution, user: User) -> list[str]:
+    """Why a head of the unit may not sign now (e.g. he approved as one of the reviewers), so
+    that the page says it instead of only leaving out the button."""
+    if contribution.state != ContributionState.HEAD_SIGNOFF:
+        return []
+    try:
+        cm.sign_check(contribution, user)
+    except PermissionDenied:
+        return []
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
 
 
 def _page(
@@ -205,6 +224,8 @@ def _page(
                 (t, reverse(f"review:contribution_{t.name}", args=[contribution.pk]))
                 for t in workflow.available_transitions(contribution, user)
             ],
+            "from_state": contribution.state,
+            "sign_blocked": _sign_blocked(contribution, user),
             "can_change": _can_change(user, contribution),
             "can_decide": version is not None and may_decide(contribution, user),
             "upload_form": upload_form or VersionUploadForm(),

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import User
 from collection.services.closed import closed_message
 from collection.services.crosscheck import crosscheck_refresh, crosscheck_version, source_label
-from review.access import get_contribution_for_user, get_report_for_user
+from review.access import get_contribution_for_user, get_report_for_user, report_row_scope
 from review.selectors_crosscheck import crosscheck_view, may_recheck, other_table_links
 
 PER_PAGE = 200
@@ -26,7 +26,7 @@ PER_PAGE = 200
 def report_crosscheck(request: HttpRequest, pk: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     report = get_report_for_user(user, pk)
-    view = crosscheck_view(report, limit=None)
+    view = crosscheck_view(report, scope=report_row_scope(user, report), limit=None)
     page = Paginator(view.findings, PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,

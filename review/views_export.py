@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from collection.access import get_cycle
+from collection.files import stored_response
 from collection.models import Cycle, ExportJob
 from review.export import UNAPPROVED_DIR, export_readiness
 from review.export_jobs import (
@@ -102,9 +103,4 @@ def cycle_export_download(request: HttpRequest, year: int, pk: int) -> FileRespo
     except OSError:  # the file store lost it: say so rather than fail
         raise Http404 from None
     export_download_record(actor=request.user, job=job)  # type: ignore[arg-type]
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=job.filename,
-        content_type="application/zip",
-    )
+    return stored_response(handle, job.filename, "application/zip")

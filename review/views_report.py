@@ -28,9 +28,10 @@ from collection.selectors import table_schema
 from collection.services.merge import MergeConflict, MergedTable, merged_findings, merged_rows
 from collection.services.uploads import unpack
 from review import workflow
-from review.access import get_report_for_user, report_rows_visible_to, require_right
+from review.access import RowScope, get_report_for_user, report_row_scope, require_right
 from review.forms import ReturnForm
 from review.selectors import report_contributions, report_list_for_user
+from review.stale import moved_on
 from review.workflow import contributions as cm
 from review.workflow import table_reports as tm
 
@@ -70,8 +71,8 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = report.assignment
     contributions = report_contributions(report)
     merged = _merged(report)
-    own = report_rows_visible_to(user, report)
-    shown = [i for i in range(len(merged.rows)) if _visible(merged, i, own, report)]
+    scope = report_row_scope(user, report)
+    shown = [i for i in range(len(merged.rows)) if _visible(merged, i, scope)]
     page = Paginator(shown, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     by_code = {row.contribution.unit.code: row.contribution for row in contributions}
     delivered = [c for c in by_code.values() if c.state == ContributionState.DELIVERED]
@@ -95,13 +96,14 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "conflicts": [
                 _conflict_item(c, by_code)
                 for c in merged.conflicts
-                if own is None or own & set(c.codes)
+                if scope.everything or any(scope.allows_code(code) for code in c.codes)
             ],
             "rows_shown": len(shown),
-            "own_rows_only": own is not None,
+            "own_rows_only": not scope.everything,
             "resolved": [
                 (key, by_code[code].unit.name if code in by_code else code)
                 for key, code in merged.resolved.items()
+                if scope.allows_code(code)
             ],
             "can_keep": _passes(tm.resolve_conflict_check, report, user),
             "can_return_side": _may_return_side(report, user, delivered),
@@ -112,19 +114,50 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             },
             "return_form": ReturnForm(columns=columns),
             "key_column": schema.key_fields[0] if schema.key_fields else "",
-            "reviews": _reviews(report),
-            "events": events_for_object(report, limit=100),
-            "record_findings": [] if report.is_locked else merged_findings(report, merged),
+            "reviews": _reviews(report, scope),
+            "events": _timeline(list(events_for_object(report, limit=100)), scope),
+            "record_findings": (
+                [] if report.is_locked or not scope.everything else merged_findings(report, merged)
+            ),
+            "scope": scope,
+            "from_state": report.state,
         },
     )
 
 
-def _reviews(report: TableReport) -> list[Any]:
+def _reviews(report: TableReport, scope: RowScope) -> list[Any]:
+    """The table's reviews; an assisting unit's people do not read the cell remarks, which
+    point at rows of the merged table (any unit's) and quote their values."""
     labels = dict(R.choices)
     reviews = list(report.reviews.select_related("reviewer"))  # type: ignore[attr-defined]
     for review in reviews:
         review.stage_label = labels.get(review.stage, review.stage)  # type: ignore[attr-defined]
+        if not scope.everything:
+            review.remarks = []
     return reviews
+
+
+def _timeline(events: list[Any], scope: RowScope) -> list[Any]:
+    """The table's events as ``scope`` may read them: a reason written for another unit (a
+    return to it) and the key of a conflict settled for another unit are left out (in memory
+    only: events are append-only)."""
+    if scope.everything:
+        return events
+    for event in events:
+        data = event.data or {}
+        returned_to = data.get("returned_to")
+        to_name = data.get("returned_contribution_of")
+        if (returned_to and not scope.allows_code(returned_to)) or (
+            to_name and not scope.allows_name(to_name)
+        ):
+            event.reason = ""
+        if event.action == "table_report.resolve_conflict" and not scope.allows_code(
+            data.get("kept")
+        ):
+            event.data = {**data, "key": "…"}
+        if event.action == "table_report.return" and not (returned_to or to_name):
+            event.reason = ""  # returned one level: the reason is about the whole merged table
+    return events
 
 
 def _merged(report: TableReport) -> MergedTable:
@@ -136,15 +169,14 @@ def _merged(report: TableReport) -> MergedTable:
     return merged_rows(report)
 
 
-def _visible(merged: MergedTable, i: int, own: set[str] | None, report: TableReport) -> bool:
-    """Whether row ``i`` is one the person may read (``own``: see report_rows_visible_to). The
-    stored rows of an approved table carry no codes, only the 来源单位 name in the last cell."""
-    if own is None:
+def _visible(merged: MergedTable, i: int, scope: RowScope) -> bool:
+    """Whether row ``i`` is one the person may read. The stored rows of an approved table carry
+    no codes, only the 来源单位 name in the last cell."""
+    if scope.everything:
         return True
     if merged.sources:
-        return _source(merged, i)[0] in own
-    names = {u.name for u in report.assignment.assisting_units.all() if u.code in own}
-    return bool(merged.rows[i]) and merged.rows[i][-1] in names
+        return scope.allows_code(_source(merged, i)[0])
+    return bool(merged.rows[i]) and scope.allows_name(merged.rows[i][-1])
 
 
 def _source(merged: MergedTable, i: int) -> tuple[str, int | None]:
@@ -187,6 +219,8 @@ def _may_return_side(report: TableReport, user: User, delivered: list[Contributi
 def _act(
     request: HttpRequest, report: TableReport, action: Callable[[User], Any], success: str
 ) -> HttpResponse:
+    if moved_on(request, report):
+        return redirect("review:report_detail", pk=report.pk)
     try:
         action(request.user)  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -222,6 +256,8 @@ def report_start_second_review(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_report_for_user(request.user, pk)  # type: ignore[arg-type]
+    if moved_on(request, report):
+        return redirect("review:report_detail", pk=pk)
     if request.POST.get("confirm") != "1":
         # The page asks for the tick; a post without it is a page out of date, not an approval.
         require_right(tm.approve_check, report, request.user)  # type: ignore[arg-type]
@@ -238,6 +274,8 @@ def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_return(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_report_for_user(request.user, pk)  # type: ignore[arg-type]
+    if moved_on(request, report):
+        return redirect("review:report_detail", pk=pk)
     if (form := _return_form(request, report)) is None:
         require_right(tm.return_check, report, request.user)  # type: ignore[arg-type]
         return redirect("review:report_detail", pk=pk)
@@ -259,6 +297,8 @@ def report_return_to_contribution(request: HttpRequest, pk: int) -> HttpResponse
     """Return the table straight to one unit (the report's own transition, by the stage
     holder): the contribution goes to drafting, the table to collecting."""
     report = get_report_for_user(request.user, pk)  # type: ignore[arg-type]
+    if moved_on(request, report):
+        return redirect("review:report_detail", pk=pk)
     contribution = _contribution_of(request, report)
     if (form := _return_form(request, report)) is None:
         require_right(tm.return_check, report, request.user)  # type: ignore[arg-type]
@@ -283,6 +323,8 @@ def report_conflict_return(request: HttpRequest, pk: int) -> HttpResponse:
     second review) it returns the delivered contribution (``contribution_return``); later the
     stage holder returns the table straight to that unit (``table_report_return``)."""
     report = get_report_for_user(request.user, pk)  # type: ignore[arg-type]
+    if moved_on(request, report):
+        return redirect("review:report_detail", pk=pk)
     contribution = _contribution_of(request, report)
     if (form := _return_form(request, report)) is None:
         if report.state in cm.RETURNABLE_REPORT_STATES:

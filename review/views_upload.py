@@ -10,13 +10,14 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from collection.excel.annotate import Remark, annotate
+from collection.files import XLSX, attachment_response, upload_response
 from collection.models import Contribution, UploadJob, Version
 from collection.selectors import table_schema
 from collection.services.jobs import (
@@ -28,7 +29,6 @@ from collection.services.jobs import (
 )
 from collection.services.uploads import findings_from_upload, sheet_from_upload
 from collection.services.versions import require_collector, version_create
-from collection.views import XLSX, _attachment
 from config.ratelimit import upload_limit
 from review.access import get_contribution_for_user
 from review.forms import VersionUploadForm
@@ -170,12 +170,10 @@ def _version_of(request: HttpRequest, pk: int, number: int) -> tuple[Contributio
 
 @require_GET
 def version_file(request: HttpRequest, pk: int, number: int) -> FileResponse:
-    """The file as it was uploaded, for anyone who may see the contribution."""
+    """The file as it was uploaded, for anyone who may see the contribution now; typed by the
+    kind the upload checks verified, never by its name (collection/files.py)."""
     _contribution, version = _version_of(request, pk, number)
-    upload = version.upload
-    if not upload.file:
-        raise Http404
-    return FileResponse(upload.file.open("rb"), as_attachment=True, filename=upload.filename)
+    return upload_response(version.upload)
 
 
 @require_GET
@@ -200,7 +198,7 @@ def version_annotated(request: HttpRequest, pk: int, number: int) -> HttpRespons
     upload = version.upload
     content = annotate(sheet_from_upload(upload, schema), findings_from_upload(upload), remarks)
     stem = upload.filename.rsplit(".", 1)[0]
-    return _attachment(content, f"{stem}（第{version.number}版 校验结果）.xlsx", XLSX)
+    return attachment_response(content, f"{stem}（第{version.number}版 校验结果）.xlsx", XLSX)
 
 
 def _version_message(number: int, errors: int) -> str:

@@ -16,7 +16,7 @@ from collection.access import get_cycle
 from collection.models import TableReport, TableReportState
 from collection.schema import TableSchema
 from collection.selectors import table_schema
-from collection.services.merge import merged_rows
+from collection.services.merge import SOURCE_COLUMN, merged_rows
 from collection.services.uploads import unpack
 from collection.services.versions import upload_rows
 from collection.services.yoy import (
@@ -29,7 +29,12 @@ from collection.services.yoy import (
     thresholds_for,
     yoy_summary,
 )
-from review.access import get_contribution_for_user, get_report_for_user
+from review.access import (
+    RowScope,
+    get_contribution_for_user,
+    get_report_for_user,
+    report_row_scope,
+)
 from review.forms import PackageImportForm
 from review.views_online import COMPARE_PER_PAGE, _compare_item, _entries
 from review.yoy_import import previous_import
@@ -59,26 +64,51 @@ def contribution_yoy(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def report_yoy(request: HttpRequest, pk: int) -> HttpResponse:
+    """The whole table beside last year's; an assisting unit's people compare their own
+    units' rows of both years (by 来源单位), never the other units'."""
     report = get_report_for_user(request.user, pk)  # type: ignore[arg-type]
+    scope = report_row_scope(request.user, report)  # type: ignore[arg-type]
     schema = table_schema(report.assignment.table)
-    headers, rows = _this_year(report)
-    last = last_year_for_report(report, schema)
+    headers, rows = _this_year(report, scope)
+    names = None if scope.everything else scope.names
+    last = last_year_for_report(report, schema, names=names)
     rows = aligned(headers, rows, schema.headers)
     context = _context(request, schema, rows, last, None, thresholds_for(report.assignment.table))
-    context |= {"report": report, "assignment": report.assignment, "has_data": bool(rows)}
+    context |= {
+        "report": report,
+        "assignment": report.assignment,
+        "has_data": bool(rows),
+        "own_rows_only": not scope.everything,
+        "unit_name": "、".join(sorted(scope.names)),
+    }
     return render(request, "review/yoy.html", context)
 
 
-def _this_year(report: TableReport) -> tuple[list[str], list[list[str]]]:
-    """The approved rows once approved, else the merge of the delivered contributions."""
+def _this_year(report: TableReport, scope: RowScope) -> tuple[list[str], list[list[str]]]:
+    """The approved rows once approved, else the merge of the delivered contributions; only
+    the rows ``scope`` may read."""
     if report.state in (TableReportState.APPROVED, TableReportState.UPLOADED) and (
         report.merged_blob
     ):
         data = unpack(report.merged_blob) or {}
         assert isinstance(data, dict)
-        return list(data.get("headers", [])), list(data.get("rows", []))
+        headers, rows = list(data.get("headers", [])), list(data.get("rows", []))
+        if not scope.everything:
+            where = headers.index(SOURCE_COLUMN) if SOURCE_COLUMN in headers else None
+            rows = [
+                r
+                for r in rows
+                if where is not None and where < len(r) and scope.allows_name(r[where])
+            ]
+        return headers, rows
     merged = merged_rows(report)
-    return merged.headers, merged.rows
+    if scope.everything:
+        return merged.headers, merged.rows
+    return merged.headers, [
+        row
+        for row, (code, _n) in zip(merged.rows, merged.sources, strict=False)
+        if scope.allows_code(code)
+    ]
 
 
 def _context(

@@ -5,7 +5,8 @@ sheet named as the table's sheet, a header row, data rows; title rows above the 
 allowed). A file is matched to a table by the table code its name starts with (“表1-6 本科生
 名单.xlsx”), else by a sheet named as the table's sheet. Each file is read with the upload
 reader (``check_file``, with the hostile-file checks) against the previous cycle's tables and
-dates.
+dates. The package is bounded and read one member at a time (review/yoy_package.py): between
+reading and storing, a table keeps its rows packed, never its file's bytes.
 
 All or nothing: every file is read first, without writing anything; if any table is refused
 (unreadable, unknown, a column missing, two files for one table, a single-record table with
@@ -29,17 +30,14 @@ on; the whole-table comparison works at once.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -54,9 +52,10 @@ from collection.selectors import table_schema
 from collection.services.assignments import assignment_set
 from collection.services.closed import require_open
 from collection.services.specs import catalog_load
-from collection.services.uploads import check_file
+from collection.services.uploads import check_file, pack, unpack
 from review import workflow
 from review.export import UNAPPROVED_DIR
+from review.yoy_package import Member, MemberRefused, Package
 
 SOURCE_COLUMN = "来源单位"
 MAX_FILES = 500
@@ -74,7 +73,9 @@ class TableImport:
     errors: int = 0  # findings of severity error against last year's rules (not refused)
     refused: str = ""
     headers: list[str] = field(default_factory=list, repr=False)
-    data: list[list[str]] = field(default_factory=list, repr=False)
+    # The rows read, packed (collection.services.uploads.pack) until stored: the package's
+    # tables wait for the all-or-nothing store without their files' bytes.
+    packed: bytes = field(default=b"", repr=False)
 
 
 @dataclass
@@ -145,67 +146,25 @@ def _schemas(previous: Cycle | None) -> dict[str, TableSchema]:
     return catalog_schemas()
 
 
-def _members(content: bytes) -> list[tuple[str, bytes | None]]:
-    """(path in the zip, bytes or None when too big) of every file in the zip, directories and
-    system files left out."""
-    limit = int(getattr(settings, "CAIJI_UPLOAD_MAX_BYTES", Limits().max_bytes))
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        infos = [i for i in archive.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise RejectedFile(
-            _("The package is not a .zip file: upload the .zip with one .xlsx per table.")
-        ) from exc
-    infos = [i for i in infos if not _hidden(i.filename)]
-    if not infos:
-        raise RejectedFile(_("The package is empty: it must hold one .xlsx file per table."))
-    if len(infos) > MAX_FILES:
-        raise RejectedFile(
-            _("The package holds %(count)s files; at most %(limit)s are read.")
-            % {"count": len(infos), "limit": MAX_FILES}
-        )
-    found: list[tuple[str, bytes | None]] = []
-    for info in infos:
-        name = _decoded_name(info)
-        if info.file_size > limit:
-            found.append((name, None))
-            continue
-        try:
-            with archive.open(info) as member:
-                data = member.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, RuntimeError):
-            data = b""
-        found.append((name, data if len(data) <= limit else None))
-    return found
-
-
-def _hidden(name: str) -> bool:
-    parts = PurePosixPath(name).parts
-    return any(p.startswith((".", "__MACOSX")) for p in parts)
-
-
-def _decoded_name(info: zipfile.ZipInfo) -> str:
-    """The file's own name; zips made on a Chinese Windows store names in GBK without saying
-    so (Python then reads them as cp437)."""
-    name = info.filename
-    if not info.flag_bits & 0x800:
-        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-            name = name.encode("cp437").decode("gbk")
-    return name
-
-
-def _caiji_manifest(members: list[tuple[str, bytes | None]]) -> dict[str, Any] | None:
+def _caiji_manifest(package: Package) -> dict[str, Any] | None:
     """The tables a package exported by caiji (review/export.py) lists, by their path in the zip;
     None for any other package."""
-    for path, data in members:
-        if path == "manifest.json" and data:
-            with contextlib.suppress(ValueError):
-                manifest = json.loads(data)
-                if isinstance(manifest, dict) and str(manifest.get("format", "")).startswith(
-                    "caiji-export/"
-                ):
-                    tables = manifest.get("tables", [])
-                    return {t.get("file"): t for t in tables if isinstance(t, dict)}
+    for member in package.members:
+        if member.path != "manifest.json":
+            continue
+        try:
+            manifest = json.loads(package.read(member))
+        except (MemberRefused, ValueError):
+            return None
+        if isinstance(manifest, dict) and str(manifest.get("format", "")).startswith(
+            "caiji-export/"
+        ):
+            tables = manifest.get("tables", [])
+            return {
+                t["file"]: t
+                for t in tables
+                if isinstance(t, dict) and isinstance(t.get("file"), str)
+            }
     return None
 
 
@@ -228,8 +187,6 @@ def _caiji_refusal(path: str, data: bytes, listed: dict[str, Any]) -> str | None
 
 
 def _read_package(content: bytes, previous: Cycle | None, year: int) -> list[TableImport]:
-    schemas = _schemas(previous)
-    dates = previous.dates() if previous is not None else CycleDates.for_year(year)
     approved = set()
     if previous is not None:
         approved = set(
@@ -237,49 +194,74 @@ def _read_package(content: bytes, previous: Cycle | None, year: int) -> list[Tab
             .exclude(state="collecting")
             .values_list("assignment__table__code", flat=True)
         )
-    seen: dict[str, str] = {}
+    package = Package(content, max_files=MAX_FILES)
+    reader = _Reader(
+        package,
+        _caiji_manifest(package),
+        _schemas(previous),
+        approved,
+        year,
+        previous.dates() if previous is not None else CycleDates.for_year(year),
+    )
     tables = []
-    members = _members(content)
-    listed = _caiji_manifest(members)
-    for path, data in sorted(members, key=lambda m: m[0]):
-        if listed is not None and (
+    for member in sorted(package.members, key=lambda m: m.path):
+        path = member.path
+        if reader.listed is not None and (
             path in CAIJI_EXTRAS or "json" in PurePosixPath(path).parts[:-1]
         ):
             continue  # the manifest, the summary and the JSON copies of a caiji package
-        name = PurePosixPath(path).name
-        item = TableImport(name)
+        item = TableImport(member.name)
         tables.append(item)
-        if data is None:
-            item.refused = _("The file is too big to be read.")
-            continue
-        if not name.lower().endswith(READABLE):
+        if not item.filename.lower().endswith(READABLE):
             item.refused = _("Not a table file: the package holds .xlsx (or .xls, .csv) files.")
             continue
-        if listed is not None and (refusal := _caiji_refusal(path, data, listed)):
+        reader.read(member, item)
+    return tables
+
+
+@dataclass
+class _Reader:
+    """Reads the package's table files one at a time against last year's tables."""
+
+    package: Package
+    listed: dict[str, Any] | None  # a caiji package's manifest, else None
+    schemas: dict[str, TableSchema]
+    approved: set[str]  # tables last year's cycle already has reviewed data for
+    year: int
+    dates: CycleDates
+    seen: dict[str, str] = field(default_factory=dict)  # table code -> its file
+
+    def read(self, member: Member, item: TableImport) -> None:
+        """Read one member into ``item``, or say why not; its bytes are dropped on return."""
+        try:
+            data = self.package.read(member)
+        except MemberRefused as exc:
+            item.refused = str(exc)
+            return
+        if self.listed is not None and (refusal := _caiji_refusal(member.path, data, self.listed)):
             item.refused = refusal
-            continue
-        schema = _match(name, data, schemas)
+            return
+        schema = _match(item.filename, data, self.schemas)
         if schema is None:
             item.refused = _(
                 "No table of the %(year)s cycle matches this file: start its name with the "
                 "table code (e.g. 表1-6 本科生名单.xlsx) or name its sheet as the table's sheet."
-            ) % {"year": year}
-            continue
+            ) % {"year": self.year}
+            return
         item.code, item.name = schema.code, schema.name
-        if schema.code in seen:
+        if schema.code in self.seen:
             item.refused = _("%(other)s is already the file for %(table)s.") % {
-                "other": seen[schema.code],
+                "other": self.seen[schema.code],
                 "table": schema.code,
             }
-            continue
-        seen[schema.code] = name
-        if schema.code in approved:
+            return
+        self.seen[schema.code] = item.filename
+        if schema.code in self.approved:
             item.refused = _(
                 "%(table)s of %(year)s already has reviewed or approved data: it is not replaced."
-            ) % {"table": schema.code, "year": year}
-            continue
-        _read_table(item, schema, data, dates)
-    return tables
+            ) % {"table": schema.code, "year": self.year}
+            return
+        _read_table(item, schema, data, self.dates)
 
 
 def _match(name: str, data: bytes, schemas: dict[str, TableSchema]) -> TableSchema | None:
@@ -316,10 +298,10 @@ def _read_table(item: TableImport, schema: TableSchema, data: bytes, dates: Cycl
     item.rows = len(sheet.rows)
     item.errors = sum(1 for f in findings if f.severity == Severity.ERROR)
     if schema.row_mode == TableSpec.RowMode.SINGLE:
-        item.headers, item.data = list(schema.headers), [list(r) for r in sheet.rows]
+        item.headers, item.packed = list(schema.headers), pack(sheet.rows)
     else:
         item.headers = [*schema.headers, SOURCE_COLUMN]
-        item.data = [[*r, ""] for r in sheet.rows]
+        item.packed = pack([[*r, ""] for r in sheet.rows])
 
 
 # Storing (one transaction) -------------------------------------------------------------------
@@ -367,6 +349,9 @@ def _store_table(actor: User | None, previous: Cycle, item: TableImport, unit: U
             )
         assignment = assignment_set(actor=actor, cycle=previous, table=spec, responsible_unit=unit)
     report, _created = TableReport.objects.get_or_create(assignment=assignment)
+    rows = unpack(item.packed) or []
+    assert isinstance(rows, list)
     workflow.table_report_import_approved(
-        actor=actor, report=report, headers=item.headers, rows=item.data
+        actor=actor, report=report, headers=item.headers, rows=rows
     )
+    item.packed = b""  # stored: one table's rows at a time

@@ -66,3 +66,18 @@ def test_dockerfile_installs_from_the_lock_and_serves_with_gunicorn():
     assert "uv sync --frozen" in text
     assert "collectstatic" in text
     assert "gunicorn" in text
+
+
+def test_the_client_address_is_read_behind_the_one_tls_proxy():
+    """Finding 5 of issue 12: with CAIJI_PROXY_COUNT at 0 behind the TLS proxy, every sign-in
+    seems to come from the proxy's address, so the whole college shares one address."""
+    env = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert env["SECURE_PROXY_SSL_HEADER"] == "1"  # the deployment assumes the TLS proxy ...
+    assert env["CAIJI_PROXY_COUNT"] == "1"  # ... and exactly one
+    for name in ("web", "worker", "beat"):
+        environment = load()["services"][name]["environment"]
+        assert environment["CAIJI_PROXY_COUNT"] == "${CAIJI_PROXY_COUNT:-1}"  # an older .env too

@@ -10,8 +10,10 @@ be in the registry or in its commented allow-list: a new page fails
 
 from __future__ import annotations
 
+import io
 import logging
 import re
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,11 +42,14 @@ from collection.models import (
 )
 from collection.selectors import _schema_cache
 from review.models import Review, Signature
+from tests.review.conftest import PHARMACY_ROWS
 from tests.walk_registry import (
     ALLOWED,
     LOGIN,
     OPEN,
     OPEN_NAMESPACES,
+    OTHER_UNITS_VALUES,
+    OWN_VALUES,
     PERSONAS,
     REGISTRY,
     SIGNED_OUT,
@@ -107,7 +112,9 @@ def rolled_back_world(django_db_blocker: Any, data: Path) -> Iterator[World]:
         outer = transaction.atomic()
         outer.__enter__()
         try:
-            yield build_world()
+            world = build_world()
+            world.extra["data"] = data
+            yield world
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -301,8 +308,10 @@ def test_lists_link_only_to_what_the_persona_may_see(persona, world, client, db)
     """My work, the inbox, the reports list, the cycle and the breakdown: every contribution,
     table report or signature they link to is one the persona may open."""
     client.force_login(world.people[persona])
-    by_pk = {c.pk: c for c in world.contributions.values()}
-    reports = {r.pk: r for r in world.reports.values()}
+    by_pk = {c.pk: c for c in Contribution.objects.select_related("assignment")}  # 2025's too
+    reports = {
+        r.pk: r for r in [*world.reports.values(), *world.extra["last_year_reports"].values()]
+    }
     signatures = {s.pk: s for s in world.extra["signatures"].values()}
     wrong = []
     for name, kwargs in LISTS:
@@ -334,3 +343,98 @@ def test_a_head_sees_only_their_own_units_dashboard(world, client, db):
             )
     page = client.get(reverse("review:dashboard", args=[2026]) + f"?unit={nursing.pk}")
     assert page.context["viewer"].unit == world.units["pharmacy"]
+
+
+# Content, not only status codes -------------------------------------------------------------------
+
+PHARMACY_PEOPLE = ["zhang", "li", "wang", "chen"]  # 药学院's collector, reviewers and head
+
+
+def readable_text(response: Any) -> str:
+    """Everything a response gives the person: the page, or every member of a downloaded
+    workbook or zip (their XML holds the cell values), or a streamed file."""
+    if getattr(response, "streaming", False):
+        body = b"".join(response.streaming_content)
+    else:
+        body = response.content
+    if body[:2] == b"PK":
+        texts = []
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            for info in archive.infolist():
+                texts.append(readable_text_bytes(archive.read(info)))
+        return "\n".join(texts)
+    return readable_text_bytes(body)
+
+
+def readable_text_bytes(body: bytes) -> str:
+    if body[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            return "\n".join(readable_text_bytes(archive.read(i)) for i in archive.infolist())
+    return body.decode("utf-8", errors="replace")
+
+
+def readable_pages(w: World, persona: str) -> Iterator[tuple[str, str]]:
+    """(label, URL) of every GET the registry lets ``persona`` make, on every target, with the
+    query strings the pages take (another page, another filter)."""
+    for name, entry in sorted(REGISTRY.items()):
+        if "GET" not in entry.methods:
+            continue
+        for target in entry.targets(w):
+            if entry.rule(w, persona, target, "GET") is not ALLOWED:
+                continue
+            url = reverse(name, kwargs=target.kwargs) + target.query
+            yield f"{name} [{target.label}]", url
+            if not target.query:
+                yield f"{name} [{target.label}] page 2", url + "?page=2&show=removed"
+    # Last year's approved tables (their stored rows carry the 来源单位 name, not a code).
+    for code, report in w.extra["last_year_reports"].items():
+        for name in ("review:report_detail", "review:report_yoy", "review:report_crosscheck"):
+            yield f"{name} [{code} of 2025, approved]", reverse(name, args=[report.pk])
+
+
+@pytest.mark.parametrize("persona", PHARMACY_PEOPLE)
+def test_no_page_gives_an_assisting_unit_another_units_rows(persona, world, client, db, settings):
+    """药学院 assists on 表1-6 and 表3-3-1: its people read every page, download and export they
+    may open (this year's and last year's data alike) and never receive a key value or a name
+    of a row of 教务处 or 护理学院 (tests/walk_registry.py OTHER_UNITS_VALUES)."""
+    settings.DATA_DIR, settings.MEDIA_ROOT = world.extra["data"], world.extra["data"] / "files"
+    client.force_login(world.people[persona])
+    leaks, read = [], 0
+    for label, url in readable_pages(world, persona):
+        response = client.get(url)
+        assert response.status_code < 500, f"{label}: {response.status_code}"
+        if response.status_code != 200:
+            continue
+        read += 1
+        text = readable_text(response)
+        found = [value for value in OTHER_UNITS_VALUES if value in text]
+        if found:
+            leaks.append(f"{label} {url}: {', '.join(found)}")
+    assert read > 20
+    assert not leaks, f"{len(leaks)} page(s) show other units' rows:\n" + "\n".join(leaks)
+
+
+def test_the_content_walk_would_see_a_leak(world, client, db):
+    """The oracle's control: the office reads the same pages and does see the other units'
+    rows (so the walk above looks where the rows are), and 药学院 sees its own."""
+    reports = [
+        *(world.reports[key] for key in ("drafting", "delivered")),
+        *world.extra["last_year_reports"].values(),
+    ]
+    pages = ("review:report_detail", "review:report_yoy", "review:report_crosscheck")
+
+    def read_as(persona: str) -> str:
+        client.force_login(world.people[persona])
+        return "".join(
+            readable_text(client.get(reverse(name, args=[r.pk]))) for name in pages for r in reports
+        )
+
+    office = read_as("xia")
+    assert all(value in office for value in OTHER_UNITS_VALUES)
+    own = read_as("zhang")
+    assert all(value in own for value in OWN_VALUES)
+    students_2025 = world.extra["last_year_reports"]["表1-6"]
+    last_year = client.get(
+        reverse("review:report_detail", args=[students_2025.pk])
+    ).content.decode()
+    assert all(row[0] in last_year for row in PHARMACY_ROWS)  # 2025's approved 表1-6, by name

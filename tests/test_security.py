@@ -197,22 +197,81 @@ def sign_in(client, username, password, **extra):
     )
 
 
+NETWORK = "短时间内从您所在网络登录失败的次数过多"  # the sign-in form over CAIJI_LOGIN_RATE
+WRONG = "工号或密码不正确"
+LOCKED = "账号已被锁定"
+
+
 def test_failed_sign_ins_from_one_address_are_limited(client, people, settings, frozen, counters):
-    """Guessing one password for many 工号 (axes locks each 工号 only after five failures)."""
+    """Guessing one password for many 工号 (axes locks each 工号 only after five failures):
+    past the limit a wrong password is answered 429, the right one still signs in."""
     settings.CAIJI_LOGIN_RATE = "3/m"
     for number in range(3):
-        assert sign_in(client, f"99990{number}", "123456").status_code == 200
-    response = sign_in(client, "200301", "Test-pass-2026")  # even the right password waits
+        response = sign_in(client, f"99990{number}", "123456")
+        assert response.status_code == 200 and WRONG in response.content.decode()
+    response = sign_in(client, "999909", "123456")
     assert response.status_code == 429
-    assert 'data-testid="too-many-requests"' in response.content.decode()
+    assert NETWORK in response.content.decode() and WRONG in response.content.decode()
+    assert 'name="username"' in response.content.decode()  # the form, to try again at once
+    assert 0 < int(response["Retry-After"]) <= 65
     assert "_auth_user_id" not in client.session
-    # Another address is not concerned; the page itself still loads.
-    other = sign_in(client, "200301", "Test-pass-2026", REMOTE_ADDR="10.20.30.40")
-    assert other.status_code == 302
+    # Another address is not concerned.
+    other = sign_in(client, "999909", "123456", REMOTE_ADDR="10.20.30.40")
+    assert other.status_code == 200
+    # The right password is never refused, even from the address over the limit.
+    assert sign_in(client, "200301", "Test-pass-2026").status_code == 302
     client.logout()
     assert client.get(reverse("accounts:login")).status_code == 200
     frozen.shift(datetime.timedelta(seconds=70))
-    assert sign_in(client, "200301", "Test-pass-2026").status_code == 302
+    assert sign_in(client, "999909", "123456").status_code == 200
+
+
+def test_a_typo_storm_never_stops_a_colleague_with_the_right_password(
+    client, people, settings, frozen, counters, caplog
+):
+    """Finding 5 of issue 12: a college's staff sign in from behind one NAT address (or through
+    the TLS proxy); 25 failures with made-up 工号 in a minute must not keep anybody out."""
+    settings.CAIJI_LOGIN_RATE = "20/m"  # the default
+    statuses = [sign_in(client, f"9{n:05d}", "Test-pass-2026").status_code for n in range(25)]
+    assert statuses == [200] * 20 + [429] * 5
+    for key in ("zhang", "li", "chen"):
+        response = sign_in(client, people[key].username, "Test-pass-2026")
+        assert response.status_code == 302
+        assert client.session["_auth_user_id"] == str(people[key].pk)
+        client.logout()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "config.ratelimit"]
+    assert len(warnings) == 1 and "127.0.0.1" in warnings[0]  # once per window, for operators
+
+
+def test_the_attacked_staff_id_is_still_locked(client, people, settings, frozen, counters):
+    """Past the address limit, axes still counts every failure against the 工号 tried."""
+    settings.CAIJI_LOGIN_RATE = "3/m"
+    for number in range(5):
+        sign_in(client, f"99990{number}", "123456")
+    for _ in range(5):
+        assert sign_in(client, "200302", "123456").status_code == 429
+    response = sign_in(client, "200302", "Test-pass-2026")  # 李老师's right password
+    assert response.status_code == 429
+    assert LOCKED in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert sign_in(client, "200301", "Test-pass-2026").status_code == 302  # 张老师 is not locked
+
+
+def test_behind_the_proxy_each_client_address_counts_on_its_own(
+    client, people, settings, frozen, counters
+):
+    """With CAIJI_PROXY_COUNT=1 (.env.example) every request comes from the proxy's address;
+    the client's is the last hop of X-Forwarded-For."""
+    settings.CAIJI_LOGIN_RATE = "2/m"
+    settings.CAIJI_PROXY_COUNT = 1
+    via = {"REMOTE_ADDR": "172.18.0.1"}
+    for number in range(3):
+        sign_in(client, f"99990{number}", "x", HTTP_X_FORWARDED_FOR="10.8.0.7", **via)
+    assert sign_in(client, "999909", "x", HTTP_X_FORWARDED_FOR="10.8.0.7", **via).status_code == 429
+    # A forged first hop does not escape the count; another client is not concerned.
+    forged = sign_in(client, "999909", "x", HTTP_X_FORWARDED_FOR="1.2.3.4, 10.8.0.7", **via)
+    assert forged.status_code == 429
+    assert sign_in(client, "999909", "x", HTTP_X_FORWARDED_FOR="10.8.0.9", **via).status_code == 200
 
 
 def test_successful_sign_ins_do_not_count(client, people, settings, frozen, counters):

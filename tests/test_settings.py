@@ -48,11 +48,31 @@ def test_check_deploy_is_clean_with_production_variables(tmp_path):
     assert "no issues" in result.stdout
 
 
-def test_secret_key_is_required_when_debug_is_off(tmp_path):
+def test_production_refuses_a_missing_secret_key_in_one_line(tmp_path):
     env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
     result = manage("check", env=env, tmp_path=tmp_path)
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    assert result.stderr.startswith("caiji: SECRET_KEY is not set")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_production_refuses_the_example_secret_key(tmp_path):
+    env = {**PRODUCTION, "SECRET_KEY": "change-me-to-a-long-random-string"}
+    result = manage("check", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "example value" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_embedded_default_needs_no_variable_and_keeps_its_own_secret(tmp_path):
+    """No DEBUG, no SECRET_KEY, no DATABASE_URL: what a person runs from the README."""
+    code = "from django.conf import settings as s; print(s.SECRET_KEY)"
+    first = manage("shell", "-v", "0", "-c", code, env={}, tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    secret = tmp_path / "secret_key"
+    assert first.stdout.strip() == secret.read_text().strip() and len(first.stdout.strip()) > 50
+    assert oct(secret.stat().st_mode & 0o777) == "0o600"
+    again = manage("shell", "-v", "0", "-c", code, env={}, tmp_path=tmp_path)
+    assert again.stdout == first.stdout
 
 
 def test_a_bad_boolean_fails_loudly(tmp_path):

@@ -32,10 +32,13 @@ from collection.models import (
     TableReport,
     TableReportState,
     Upload,
+    Version,
 )
-from collection.schema import catalog_schemas
+from collection.sampledata import sample_rows, sample_workbook
+from collection.schema import CycleDates, catalog_schemas
 from collection.selectors import table_schema
 from collection.services.assignments import assignment_set, breakdown_publish
+from collection.services.crosscheck import crosscheck_refresh
 from collection.services.jobs import upload_job_create
 from collection.services.specs import catalog_load
 from collection.services.uploads import upload_check
@@ -43,7 +46,7 @@ from collection.services.versions import version_create
 from review import workflow
 from review.models import Signature
 from tests.conftest import make_person
-from tests.review.conftest import ACADEMIC_ROWS, PHARMACY_ROWS, roster
+from tests.review.conftest import ACADEMIC_ROWS, PHARMACY_ROWS, roster, student
 
 ALLOWED = None
 LOGIN = 302
@@ -227,10 +230,12 @@ def build_world() -> World:
         code = TABLES[state][0]
         for unit_key, (collector, reviewers, head) in crews.items():
             contribution = c[f"{state}/{unit_key}"]
+            # 表3-3-1 is delivered with real rows: 药学院 assists and must read only its own.
+            content = talent_book(unit_key) if state == "delivered" else header_only(code)
             version_create(
                 actor=collector,
                 contribution=contribution,
-                content=header_only(code),
+                content=content,
                 filename=f"{code}.xlsx",
             )
             workflow.contribution_submit(actor=collector, contribution=contribution)
@@ -271,6 +276,10 @@ def build_world() -> World:
         )
         for unit_key in crews
     }
+    # The delivered table checked against the other tables: its findings quote each unit's
+    # 工号 and 姓名 (表1-5-1 is not collected, so every row is an error).
+    crosscheck_refresh(reports["delivered"])
+    previous = last_year(people["xia"], cycle, units)
     outbox = webhook_queue(
         "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=walk", title="走查", text="走查"
     )
@@ -284,11 +293,94 @@ def build_world() -> World:
         "jobs": jobs,
         "outbox": outbox,
         "notification": Notification.objects.filter(recipient=p["zhang"]).first(),
+        "last_year_reports": {
+            report.assignment.table.code: report
+            for report in TableReport.objects.filter(assignment__cycle=previous)
+        },
         "signatures": {
             key: Signature.objects.get(contribution=c[f"delivered/{key}"]) for key in crews
         },
     }
     return World(people, units, cycle, c, reports, uploads, extra)
+
+
+# What other units hold: 药学院's people must never receive any of these ------------------------
+
+# 表3-3-1 (高层次人才) this year: 教务处 is responsible, 药学院 assists; both delivered.
+TALENTS = {
+    "pharmacy": [["7320001", "药学甲"], ["7320002", "药学乙"]],
+    "academic": [["7310001", "欧阳教一"], ["7310002", "欧阳教二"]],
+}
+# Last year's approved rows of 表1-6 and 表3-3-1 with their 来源单位 (药学院's are this year's).
+LAST_YEAR_STUDENTS = {
+    "药学院": PHARMACY_ROWS,
+    "教务处": ACADEMIC_ROWS,
+    "护理学院": [student("2022200001", "护理甲"), student("2022200002", "护理乙")],
+}
+LAST_YEAR_TALENTS = {
+    "药学院": TALENTS["pharmacy"],
+    "教务处": TALENTS["academic"],
+    "护理学院": [["7330001", "护理丙"]],
+}
+# Key values (and names) of the rows that are not 药学院's, in either year.
+OTHER_UNITS_VALUES = sorted(
+    {row[0] for unit, rows in LAST_YEAR_STUDENTS.items() if unit != "药学院" for row in rows}
+    | {row[1] for unit, rows in LAST_YEAR_STUDENTS.items() if unit != "药学院" for row in rows}
+    | {
+        v
+        for unit, rows in LAST_YEAR_TALENTS.items()
+        if unit != "药学院"
+        for row in rows
+        for v in row
+    }
+)
+OWN_VALUES = sorted({row[0] for row in PHARMACY_ROWS} | {row[0] for row in TALENTS["pharmacy"]})
+
+
+def talent_rows(people: list[list[str]], year: int) -> list[list[str]]:
+    schema = catalog_schemas()["表3-3-1"]
+    rows = sample_rows(schema, CycleDates.for_year(year), len(people))
+    return [[number, name, *row[2:]] for (number, name), row in zip(people, rows, strict=True)]
+
+
+def talent_book(unit_key: str) -> bytes:
+    schema = catalog_schemas()["表3-3-1"]
+    return sample_workbook(schema, talent_rows(TALENTS[unit_key], 2026))
+
+
+def last_year(office: User, cycle: Cycle, units: dict[str, Unit]) -> Cycle:
+    """2025, the previous cycle: 表1-6 and 表3-3-1 approved with 教务处's, 药学院's and
+    护理学院's rows (their 来源单位 names), as the workflow stores an approved table (left open,
+    so that the office's import of last year's package stays a live action of the walk)."""
+    previous, _added = catalog_load(actor=office, year=2025)
+    tables = {"表1-6": LAST_YEAR_STUDENTS, "表3-3-1": LAST_YEAR_TALENTS}
+    for code in tables:
+        assignment_set(
+            actor=office,
+            cycle=previous,
+            table=previous.tables.get(code=code),
+            responsible_unit=units["academic"],
+            assisting_units=[units["pharmacy"], units["nursing"]],
+        )
+    breakdown_publish(actor=office, cycle=previous)
+    for code, by_unit in tables.items():
+        schema = catalog_schemas()[code]
+        rows = [
+            [*(row if code == "表1-6" else talent_rows([row], 2025)[0]), unit]
+            for unit, unit_rows in by_unit.items()
+            for row in unit_rows
+        ]
+        workflow.table_report_import_approved(
+            actor=office,
+            report=TableReport.objects.get(
+                assignment__cycle=previous, assignment__table__code=code
+            ),
+            headers=[*schema.headers, "来源单位"],
+            rows=rows,
+        )
+    cycle.previous = previous
+    cycle.save(update_fields=["previous"])
+    return previous
 
 
 # Targets and entries -----------------------------------------------------------------------
@@ -387,8 +479,12 @@ def unit_templates_rule(w: World, p: str, t: Target, method: str) -> int | None:
 
 
 def own_upload_rule(w: World, p: str, t: Target, method: str) -> int | None:
-    """A checked file's findings: whoever uploaded it, and the office."""
+    """A checked file's findings: whoever uploaded it, and the office. A contribution's upload
+    (a version's) follows the contribution now, whoever uploaded it (redirected to its pages)."""
     upload: Upload = t.obj
+    version = Version.objects.filter(upload=upload).select_related("contribution").first()
+    if version is not None:
+        return ALLOWED if sees_contribution(w, p, version.contribution) else 404
     return ALLOWED if upload.uploaded_by_id == w.people[p].pk or w.is_office(p) else 404
 
 

@@ -10,15 +10,24 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from accounts.forms import OwnPasswordChangeForm, SignInForm
-from config.ratelimit import sign_in_limit
+from config.ratelimit import retry_after, sign_in_failed
 
 
 @method_decorator(login_not_required, name="dispatch")
-@method_decorator(sign_in_limit, name="post")
 class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:  # type: ignore[override]
+        """A failed sign-in counts against the client's address; past CAIJI_LOGIN_RATE a wrong
+        password gets the form back with 429. The right password never comes here."""
+        usage = sign_in_failed(self.request)
+        if usage is None or not form.refuse_as_too_many_failures():
+            return super().form_invalid(form)
+        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        response["Retry-After"] = str(retry_after(usage))
+        return response
 
 
 @require_http_methods(["GET", "POST"])

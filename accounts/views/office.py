@@ -30,6 +30,19 @@ def _form_errors_to_messages(request: HttpRequest, exc: ValidationError) -> None
         messages.error(request, message)
 
 
+def _warn_head_reviewer(
+    request: HttpRequest, person: User, role: UnitRole | CollegeRole, unit: Unit | None
+) -> None:
+    """After giving the head or reviewer role: warn when the person now holds both in the unit
+    (allowed, but they can never both approve and sign the same data)."""
+    if (
+        unit is not None
+        and role in (UnitRole.HEAD, UnitRole.SOURCE_REVIEWER)
+        and selectors.holds_head_and_reviewer(person, unit)
+    ):
+        messages.warning(request, selectors.head_reviewer_warning(person, unit))
+
+
 @office_required
 def unit_list(request: HttpRequest) -> HttpResponse:
     staffing = selectors.unit_staffing_list(Unit.objects.all())
@@ -109,6 +122,7 @@ def unit_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
                     _("%(person)s is now %(role)s of %(unit)s.")
                     % {"person": person, "role": role.label, "unit": unit},
                 )
+                _warn_head_reviewer(request, person, role, unit)
             else:
                 messages.info(
                     request, _("%(person)s already holds this role.") % {"person": person}
@@ -185,13 +199,18 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         services.person_update(actor=request.user, person=person, **form.cleaned_data)  # type: ignore[arg-type]
         messages.success(request, _("%(person)s has been saved.") % {"person": person})
         return redirect("accounts:person_detail", pk=person.pk)
+    unit_roles = selectors.unit_roles_of_user(person)
     return render(
         request,
         "office/person_detail.html",
         {
             "person": person,
             "form": form,
-            "unit_roles": selectors.unit_roles_of_user(person),
+            "unit_roles": unit_roles,
+            "head_reviewer_warnings": [
+                selectors.head_reviewer_warning(person, unit)
+                for unit in selectors.head_reviewer_units(unit_roles)
+            ],
             "college_roles": selectors.college_roles_of_user(person),
             "unit_role_form": PersonUnitRoleAssignForm(initial={"unit": person.unit_id}),
             "college_role_form": CollegeRoleForm(),
@@ -229,6 +248,7 @@ def person_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
                 _("%(person)s now holds the role %(role)s.")
                 % {"person": person, "role": role.label},
             )
+            _warn_head_reviewer(request, person, role, form.cleaned_data.get("unit"))
         else:
             messages.info(request, _("%(person)s already holds this role.") % {"person": person})
     except ValidationError as exc:

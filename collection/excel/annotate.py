@@ -6,6 +6,10 @@ xlsxwriter writes the workbook (styles, comments, links, the summary), but not t
 cells: at about 12 µs a cell it needs ~5 s for a 50,000-row roster on a 2-core machine. Those
 cells are plain text with at most a fill, so they are written here as ``<sheetData>`` XML
 (~1 µs a cell) and swapped into xlsxwriter's output.
+
+Values are the user's: text that looks like a formula ("=cmd()", "+1", "@SUM(A1)") is a text cell
+with Excel's quote prefix on both sheets, so it reads back as typed and never runs
+(``config.xlsx``).
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from dataclasses import dataclass
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
-from xlsxwriter.workbook import Format, Workbook
+from xlsxwriter.workbook import Format
 from xlsxwriter.worksheet import Worksheet
 
 from collection.schema import Finding, ParsedSheet, Severity
+from config.xlsx import FORMULA_STARTS, TextCells, looks_like_formula
 
 # The annotated file is a document handed to collectors next to the platform's own files, so its
 # labels are always Chinese, whatever language the web UI is in: kept here, not in the .po file.
@@ -78,18 +83,22 @@ def annotate(sheet: ParsedSheet, findings: list[Finding], remarks: Sequence[Rema
     file."""
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+    cells = TextCells(workbook)
     summary = workbook.add_worksheet(TEXT["summary_sheet"])
     data_name = _data_sheet_name(sheet)
     data = workbook.add_worksheet(data_name)
-    header = workbook.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1})
-    fills = {kind: workbook.add_format({"bg_color": color}) for kind, color in FILLS.items()}
+    header = cells.format({"bold": True, "bg_color": "#D9D9D9", "border": 1})
+    fills = {kind: cells.format({"bg_color": color}) for kind, color in FILLS.items()}
     marks = _marks(sheet, findings, remarks)
-    _write_summary(workbook, summary, sheet, findings, remarks, data_name, header, fills)
+    _write_summary(cells, summary, sheet, findings, remarks, data_name, header, fills)
     _prepare_data_sheet(data, sheet, marks)
+    # The data sheet's XML needs the style indexes of these formats and of their quoted twins:
+    # numbered before close(), so that the styles part lists them all.
+    styles = {kind: cells.style_index(fill, quoted=False) for kind, fill in fills.items()}
+    base = [None, header, *fills.values()]
+    quoted = {cells.style_index(f, quoted=False): cells.style_index(f, quoted=True) for f in base}
     workbook.close()
-    # The fills in use are used on the summary sheet, so xlsxwriter has given them style indexes.
-    styles = {kind: fill.xf_index or 0 for kind, fill in fills.items()}
-    rows = _sheet_rows(sheet, marks, header.xf_index or 0, styles)
+    rows = _sheet_rows(sheet, marks, cells.style_index(header, quoted=False), styles, quoted)
     last = max([sheet.header_row, *sheet.row_numbers, *marks])
     dimension = f"A1:{xl_rowcol_to_cell(last - 1, max(len(sheet.schema.headers), 1) - 1)}"
     return _with_sheet_data(output.getvalue(), "xl/worksheets/sheet2.xml", rows, dimension)
@@ -131,23 +140,29 @@ def _prepare_data_sheet(ws: Worksheet, sheet: ParsedSheet, marks: Marks) -> None
 
 
 def _sheet_rows(
-    sheet: ParsedSheet, marks: Marks, header: int, styles: dict[str, int]
+    sheet: ParsedSheet,
+    marks: Marks,
+    header: int,
+    styles: dict[str, int],
+    quoted: dict[int, int],
 ) -> Iterator[str]:
     """The data sheet's rows as XML: every value an inline string, so text such as "=cmd()"
-    stays text and never becomes a formula."""
+    stays text and never becomes a formula; such text also gets the quoted twin of its style
+    (``quoted``: style index -> the same with the quote prefix)."""
     width = max([len(sheet.schema.headers), *map(len, sheet.rows)])
     letters = [xl_col_to_name(i) for i in range(width)]
     rows = dict(zip(sheet.row_numbers, sheet.rows, strict=True))
     rows[sheet.header_row] = sheet.schema.headers
     search = NEEDS_ESCAPE.search
+    prefix = f' s="{quoted[0]}"'
     for n in sorted(rows.keys() | marks.keys()):
         values = rows.get(n, [])
         if n in marks or n == sheet.header_row:
             base = header if n == sheet.header_row else 0
-            yield _styled_row(n, values, letters, marks.get(n, {}), base, styles)
+            yield _styled_row(n, values, letters, marks.get(n, {}), base, styles, quoted)
             continue
         cells = "".join(
-            f'<c r="{letters[c]}{n}" t="inlineStr"><is>'
+            f'<c r="{letters[c]}{n}"{prefix if v[0] in FORMULA_STARTS else ""} t="inlineStr"><is>'
             f"{_text(v) if len(v) > MAX_TEXT or search(v) else f'<t>{v}</t>'}</is></c>"
             for c, v in enumerate(values)
             if v
@@ -162,12 +177,15 @@ def _styled_row(
     marked: dict[int, list[_Note]],
     base: int,
     styles: dict[str, int],
+    quoted: dict[int, int],
 ) -> str:
     worst = {c: min((n.kind for n in ns), key=RANK.__getitem__) for c, ns in marked.items()}
     parts = []
     for c in range(max(len(values), max(worst, default=-1) + 1)):
         value = values[c] if c < len(values) else ""
         style = styles[worst[c]] if c in worst else base
+        if looks_like_formula(value):
+            style = quoted[style]
         s = f' s="{style}"' if style else ""
         if value:
             text = _text(value) if NEEDS_ESCAPE.search(value) else f"<t>{value[:MAX_TEXT]}</t>"
@@ -218,7 +236,7 @@ def _with_sheet_data(xlsx: bytes, member: str, rows: Iterator[str], dimension: s
 
 
 def _write_summary(
-    workbook: Workbook,
+    cells: TextCells,
     ws: Worksheet,
     sheet: ParsedSheet,
     findings: list[Finding],
@@ -228,9 +246,9 @@ def _write_summary(
     fills: dict[str, Format],
 ) -> None:
     schema = sheet.schema
-    bold = workbook.add_format({"bold": True})
-    link = workbook.add_format({"font_color": "blue", "underline": 1})
-    ws.write_string(0, 0, TEXT["title"].format(code=schema.code, name=schema.name), bold)
+    bold = cells.format({"bold": True})
+    link = cells.format({"font_color": "blue", "underline": 1})
+    cells.write(ws, 0, 0, TEXT["title"].format(code=schema.code, name=schema.name), bold)
     counts = Counter(f.severity for f in findings)
     for r, severity in enumerate(Severity, start=2):
         ws.write_string(r, 0, SEVERITY_LABELS[severity], fills[severity])
@@ -240,7 +258,7 @@ def _write_summary(
         ws.write_string(5, 0, LABELS[REMARK], fills[REMARK])
         ws.write_number(5, 1, len(remarks))
         ws.write_string(5, 2, TEXT["count"])
-    ws.write_row(SUMMARY_FIRST_ROW - 1, 0, COLUMNS, header)
+    cells.write_row(ws, SUMMARY_FIRST_ROW - 1, 0, COLUMNS, header)
     for first, last, width in ((0, 1, 8), (2, 3, 20), (4, 4, 8), (5, 5, 80)):
         ws.set_column(first, last, width)
     ws.freeze_panes(SUMMARY_FIRST_ROW, 0)
@@ -259,13 +277,12 @@ def _write_summary(
             else:
                 ws.write_number(r, 0, f.row)
             ws.write_string(r, 1, f.column_letter or xl_col_to_name(col))
-        # write_string everywhere: a value such as "=cmd()" must stay text, never a formula.
-        for col, text in ((2, f.column), (3, f.value)):
-            if text:
-                ws.write_string(r, col, text[:MAX_TEXT])
+        # Through TextCells: a value such as "=cmd()" stays text, never a formula.
+        cells.write(ws, r, 2, f.column)
+        cells.write(ws, r, 3, f.value)
         kind = f.rule if f.rule == REMARK else f.severity
         ws.write_string(r, 4, LABELS[kind], fills[kind])
-        ws.write_string(r, 5, f.message[:MAX_TEXT])
+        cells.write(ws, r, 5, f.message)
 
 
 def _remark_entries(sheet: ParsedSheet, remarks: Sequence[Remark]) -> list[Finding]:

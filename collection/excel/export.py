@@ -12,9 +12,9 @@ Cells:
 * every other field: a text cell in a text-formatted column, so codes and IDs keep their leading
   zeros and dates stay in the field's format (YYYY-MM, YYYYMM …) as stored;
 * several values of a multi-value field are joined with ";";
-* text that begins with = + - or @ gets Excel's quote prefix (the style a typed leading ')
-  so no program takes it for a formula; the value itself is unchanged, so the file reads back to
-  the same data.
+* text that begins with = + - @, a tab or a carriage return (``config.xlsx.FORMULA_STARTS``)
+  gets Excel's quote prefix (the style a typed leading ') so no program takes it for a formula;
+  the value itself is unchanged, so the file reads back to the same data.
 
 Why written by hand: measured on the 2-core machine (bench/export.py, docs/performance.md),
 openpyxl's write-only mode, xlsxwriter's constant-memory mode and PyExcelerate all spend most of
@@ -35,10 +35,10 @@ from xml.sax.saxutils import escape as xml_escape
 from collection.excel.normalize import MULTI_SEPARATORS
 from collection.excel.template import column_plan
 from collection.schema import FieldType, TableSchema
+from config.xlsx import FORMULA_STARTS
 
 NUMERIC = frozenset({FieldType.INT, FieldType.DECIMAL})
-FORMULA_START = ("=", "+", "-", "@")
-FORMULA_CHARS = "=+-@"
+FORMULA_CHARS = FORMULA_STARTS  # the first characters that get the quote prefix
 ZIP_DATE = (2000, 1, 1, 0, 0, 0)  # fixed, so the same data gives the same bytes
 COMPRESS_LEVEL = 1  # measured: level 6 costs 3× the time for ~15 % smaller files
 _PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?")

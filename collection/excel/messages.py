@@ -113,6 +113,12 @@ CSV_BINARY = gettext_noop(
     "This file is named .csv but holds binary data, not text. In Excel save the table as “CSV "
     "UTF-8 (Comma delimited)”, or upload the .xlsx template instead."
 )
+SHARED_STRING_INDEX = gettext_noop(
+    "Sheet “%(sheet)s” has a cell that points to text the workbook does not hold (a damaged "
+    "shared-strings reference), so the file is damaged or was not written by Excel and its "
+    "values cannot be read reliably. Open it in Excel or WPS, save it again as .xlsx and upload "
+    "it again; if it will not open, fill in a new template."
+)
 NO_SHEET = gettext_noop(
     "The workbook has no worksheet with data. Fill in the template's first sheet and upload it "
     "again."
@@ -172,4 +178,14 @@ MERGED_CELLS = gettext_noop(
 HIDDEN_ROWS = gettext_noop(
     "Hidden rows were read like the others: row %(rows)s (%(count)s in all). Unhide them to "
     "check them, and delete the ones that should not be uploaded."
+)
+CONTROL_CHAR = gettext_noop(
+    "Cell %(cell)s (“%(column)s”) contains an invisible control character (%(chars)s), as text "
+    "exported or copied from another system may carry. It cannot be stored and was removed "
+    "from the value read. Delete the cell's content, type the value again and upload again."
+)
+LINE_BREAK_IN_ID = gettext_noop(
+    "Cell %(cell)s (“%(column)s”) has a line break or a tab inside the value, but an identifier "
+    "or code is written on one line. Delete the line break or tab (type the value again on one "
+    "line) and upload again."
 )

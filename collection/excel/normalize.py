@@ -18,6 +18,8 @@ How much is converted depends on the field (the choice the rest of caiji relies 
 * Code fields: free-text cleaning, then a value that equals one of the field's codes up to
   width, case and spaces becomes that code exactly (“（” and “(” both give the catalog's form).
 * Traditional characters are never converted: NFKC does not touch them.
+* Control characters (NUL, ESC …) are not touched here: the reader removes them from the
+  values and reports each cell (``controls``); header keys drop them.
 
 Numbers: a whole float prints without “.0” (12.0 → "12", 1001.0 → "1001"); other floats print
 with the 15 significant digits Excel shows, so binary noise (0.30000000000000004) disappears.
@@ -66,6 +68,11 @@ _LIGHT = str.maketrans(
     }
 )
 _DROP_ZERO_WIDTH = str.maketrans(dict.fromkeys(_ZERO_WIDTH))
+# Control characters no person types and no cell may keep (a NUL cannot even be stored): C0
+# controls except tab, line feed and carriage return, DEL, the C1 controls and U+FFFE/U+FFFF,
+# the set config.input refuses in a request. The reader reports them (``controls``).
+CONTROL_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff"  # a character class
+CONTROL = re.compile(f"[{CONTROL_CHARS}]")
 _WHITESPACE = re.compile(r"\s+")
 _IDENTIFIER_SUFFIXES = ("号", "代码", "编码", "ISBN", "ISSN")  # 学号, 工号, 单位号, 专业代码 …
 _FULL_FORMATS = {"url", "mobile", "email"}
@@ -103,10 +110,15 @@ def clean_full(text: str) -> str:
 
 def normalize_header(value: object) -> str:
     """A header cell as a lookup key: NFKC, no whitespace or zero-width characters at all, and
-    without a required-field marker (“*学号”, “学号*”, “学号（必填）”)."""
+    without a required-field marker (“*学号”, “学号*”, “学号（必填）”) or control characters."""
     text = value if isinstance(value, str) else _plain_text(value)
-    text = _WHITESPACE.sub("", clean_full(text))
+    text = _WHITESPACE.sub("", clean_full(drop_controls(text)))
     return _HEADER_MARKER.sub("", text)
+
+
+def drop_controls(text: str) -> str:
+    """The text without the control characters of ``CONTROL``."""
+    return CONTROL.sub("", text)
 
 
 def number_text(value: float) -> str:

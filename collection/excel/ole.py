@@ -163,6 +163,7 @@ class SheetExtent:
     declared_first_row: int = 0  # … and the first ones (calamine sizes the sheet from both)
     declared_first_column: int = 0
     notes: SheetNotes = field(default_factory=SheetNotes)  # error cells and hidden rows
+    max_string: int = -1  # the highest shared-string index of a LABELSST cell
 
 
 @dataclass
@@ -171,10 +172,17 @@ class BiffScan:
     macro_sheets: bool = False
     sheets: list[SheetExtent] = field(default_factory=list)
     date1904: bool = False  # the DATEMODE record: date serials count from 1904
+    strings: int = 0  # how many strings the SST record really holds
+
+    def missing_strings(self) -> SheetExtent | None:
+        """The first sheet with a cell pointing past the shared strings (calamine reads such a
+        cell as empty, without a word)."""
+        return next((s for s in self.sheets if s.max_string >= self.strings), None)
 
 
 _BOF, _EOF, _FILEPASS, _DIMENSIONS, _BOUNDSHEET = 0x0809, 0x000A, 0x002F, 0x0200, 0x0085
 _FORMULA, _BOOLERR, _ROW, _DATEMODE, _MERGEDCELLS = 0x0006, 0x0205, 0x0208, 0x0022, 0x00E5
+_SST, _CONTINUE, _LABELSST = 0x00FC, 0x003C, 0x00FD
 _CELLS = frozenset({0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x0406})
 _MULTI_CELLS = frozenset({0x00BD, 0x00BE})  # MULRK, MULBLANK: first column … last column
 _WORKSHEET, _MACRO_SHEET = 0x0010, 0x0040
@@ -204,6 +212,10 @@ def scan_biff(stream: bytes) -> BiffScan:
                 columns = column + 1
             if kind in (_BOOLERR, _FORMULA) and current is not None:
                 _note_error(current.notes, kind, data, start, length, row, column)
+            elif kind == _LABELSST and current is not None and length >= 10:
+                index = struct.unpack_from("<I", data, start + 10)[0]
+                if index > current.max_string:
+                    current.max_string = index
         elif kind in _MULTI_CELLS:
             last = struct.unpack_from("<H", data, pos - 2)[0] if length >= 6 else column
             cells += max(last - column + 1, 1)
@@ -237,6 +249,8 @@ def scan_biff(stream: bytes) -> BiffScan:
                 current.notes.add_hidden_row(row + 1)
         elif kind == _MERGEDCELLS and current is not None and length >= 2:
             current.notes.merged_ranges += row  # the record's first two bytes: how many
+        elif kind == _SST:
+            scan.strings = count_strings(_with_continues(data, start, end))
         elif kind == _DATEMODE and length >= 2:
             scan.date1904 = row == 1  # the record's first two bytes
         elif kind == _DIMENSIONS and current is not None and length >= 12:
@@ -264,3 +278,94 @@ def _note_error(
         and data[body + 6] == 2
     ):
         notes.add_error(row + 1, column + 1, BIFF_ERRORS.get(data[body + 8], "#N/A"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared strings (SST)
+
+
+def _with_continues(data: bytes, start: int, end: int) -> list[bytes]:
+    """The bodies of the record at ``start`` and of the CONTINUE records that follow it."""
+    bodies: list[bytes] = []
+    pos = start
+    while pos <= end:
+        kind, length = struct.unpack_from("<HH", data, pos)
+        if bodies and kind != _CONTINUE:
+            break
+        bodies.append(data[pos + 4 : pos + 4 + length])
+        pos += 4 + length
+    return bodies
+
+
+def count_strings(bodies: list[bytes]) -> int:
+    """How many strings an SST record holds: the count it declares, or fewer when its data ends
+    first. Each string is a header (length, flags, rich-text runs, extended data), its
+    characters (one or two bytes each, the width flag repeated where a CONTINUE splits them),
+    then its runs and extended data. A plain string inside one record is passed in a few
+    operations (about 0.4 µs); the others go through ``_Cursor``."""
+    if not bodies or len(bodies[0]) < 8:
+        return 0
+    declared = struct.unpack_from("<I", bodies[0], 4)[0]
+    header = struct.Struct("<HB").unpack_from
+    cursor = _Cursor(bodies, 8)
+    body, count = bodies[0], 0
+    while count < declared:
+        pos = cursor.pos
+        if pos + 3 <= len(body):
+            length, flags = header(body, pos)
+            end = pos + 3 + (length << (flags & 0x01))
+            if not flags & 0x0C and end <= len(body):
+                cursor.pos = end
+                count += 1
+                continue
+        if not cursor.string():
+            break
+        body = bodies[cursor.index]
+        count += 1
+    return count
+
+
+class _Cursor:
+    def __init__(self, bodies: list[bytes], pos: int) -> None:
+        self.bodies, self.index, self.pos = bodies, 0, pos
+
+    def skip(self, size: int) -> bytes | None:
+        """Pass ``size`` bytes, across CONTINUE records, and return them when they are few
+        (a header field); None at the end of the data."""
+        kept, keep = b"", size <= 8
+        while size:
+            body = self.bodies[self.index]
+            if self.pos >= len(body):
+                if self.index + 1 >= len(self.bodies):
+                    return None
+                self.index, self.pos = self.index + 1, 0
+                continue
+            take = min(size, len(body) - self.pos)
+            if keep:
+                kept += body[self.pos : self.pos + take]
+            self.pos += take
+            size -= take
+        return kept
+
+    def string(self) -> bool:
+        head = self.skip(3)
+        if head is None or len(head) != 3:
+            return False
+        length, flags = struct.unpack("<HB", head)
+        runs = self.skip(2) if flags & 0x08 else b"\0\0"
+        extended = self.skip(4) if flags & 0x04 else b"\0\0\0\0"
+        if runs is None or extended is None or len(runs) != 2 or len(extended) != 4:
+            return False
+        width = 2 if flags & 0x01 else 1
+        while length:
+            body = self.bodies[self.index]
+            take = min(length, (len(body) - self.pos) // width)
+            self.pos += take * width
+            length -= take
+            if length:  # the characters go on in the next CONTINUE, after a new width flag
+                if self.index + 1 >= len(self.bodies) or not self.bodies[self.index + 1]:
+                    return False
+                self.index, self.pos = self.index + 1, 1
+                width = 2 if self.bodies[self.index][0] & 0x01 else 1
+        tail = 4 * struct.unpack("<H", runs)[0] + struct.unpack("<I", extended)[0]
+        return self.skip(tail) is not None

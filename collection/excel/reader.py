@@ -6,8 +6,8 @@ columns are mapped by their header text in whatever order they come, and every c
 normalised to text (``normalize``). Problems with the sheet as a whole (missing or unknown
 columns, another table's or another year's template) become findings, and so do the cells
 that calamine reads as empty though Excel shows something (an error value, a formula never
-calculated, a merged range: ``cellnotes``) and hidden rows; the values themselves are checked
-later by ``collection.validation``.
+calculated, a merged range: ``cellnotes``), hidden rows and control characters (removed from
+the values: ``controls``); the values themselves are checked later by ``collection.validation``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,13 @@ from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from collection.excel import messages as msg
 from collection.excel.cellnotes import ERROR_TEXTS, SheetNotes
-from collection.excel.normalize import clean_light, normalize_column, normalize_header
+from collection.excel.controls import clean_columns
+from collection.excel.normalize import (
+    clean_light,
+    drop_controls,
+    normalize_column,
+    normalize_header,
+)
 from collection.excel.safety import CheckedUpload, FileKind, Limits, check_upload
 from collection.excel.sheetscan import column_letter
 from collection.schema import (
@@ -113,7 +119,7 @@ def read_headers(content: bytes, filename: str) -> list[str]:
 
 def _header_text(cell: object) -> str:
     text = cell if isinstance(cell, str) else normalize_header(cell)
-    return re.sub(r"[\r\n\t]+", "", clean_light(text))
+    return re.sub(r"[\r\n\t]+", "", clean_light(drop_controls(text)))
 
 
 @contextmanager
@@ -140,14 +146,16 @@ def _open(content: bytes) -> CalamineWorkbook:
     except BaseException as exc:  # calamine's errors, and a Rust panic (not an Exception)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        raise RejectedFile(_(_calamine_message(exc))) from exc
+        raise RejectedFile(_calamine_message(exc)) from exc
 
 
-def _calamine_message(exc: BaseException) -> str:
+def _calamine_message(exc: BaseException, sheet: str = "") -> str:
     text = f"{type(exc).__name__} {exc}".lower()
     if "password" in text or "encrypt" in text:
-        return msg.ENCRYPTED
-    return msg.UNREADABLE
+        return _(msg.ENCRYPTED)
+    if "string index" in text:  # a shared-string index past the end of the table
+        return _(msg.SHARED_STRING_INDEX) % {"sheet": drop_controls(sheet)}
+    return _(msg.UNREADABLE)
 
 
 def _sheet_rows(
@@ -161,7 +169,7 @@ def _sheet_rows(
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
-        raise RejectedFile(_(_calamine_message(exc))) from exc
+        raise RejectedFile(_calamine_message(exc, name)) from exc
 
 
 def _worksheets(book: CalamineWorkbook, *, visible_only: bool = True) -> list[str]:
@@ -328,6 +336,7 @@ def _parse(
     layout: _Layout | None = None,
 ) -> ParsedSheet:
     layout = layout or _Layout()
+    sheet_name = drop_controls(sheet_name)  # an .xls sheet name can hold any character
     findings = findings + _other_table_findings(grid, schema, header, findings)
     if header.index < 0:
         findings.insert(
@@ -353,6 +362,9 @@ def _parse(
         else [""] * len(data)
         for f in schema.fields
     ]
+    findings += clean_columns(
+        schema.fields, header.columns, by_column, columns, first_row, date1904=layout.date1904
+    )
     tuples = list(zip(*columns, strict=True)) if data else []
     keep = list(map(any, tuples))
     numbers = list(compress(range(first_row, first_row + len(tuples)), keep))

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from collection.excel import messages as msg
 from collection.excel.cellnotes import SheetNotes
+from collection.excel.normalize import drop_controls
 from collection.excel.ole import SIGNATURE as OLE_SIGNATURE
 from collection.excel.ole import OleError, OleFile, scan_biff
 from collection.excel.sheetscan import (
@@ -217,6 +218,9 @@ def check_ole(content: bytes, limits: Limits) -> _Scanned:
         raise RejectedFile(_(msg.ENCRYPTED))
     if scan.macro_sheets:
         raise RejectedFile(_(msg.MACRO))
+    missing = scan.missing_strings()
+    if missing is not None:
+        raise RejectedFile(_(msg.SHARED_STRING_INDEX) % {"sheet": drop_controls(missing.name)})
     for sheet in scan.sheets:
         if (
             sheet.declared_rows > XLS_MAX_ROWS
@@ -227,13 +231,14 @@ def check_ole(content: bytes, limits: Limits) -> _Scanned:
             or sheet.declared_first_column > sheet.declared_columns
         ):
             raise RejectedFile(_(msg.CORRUPT))
+        name = drop_controls(sheet.name)  # a BIFF sheet name can hold any character
         check_extent(
-            sheet.name,
+            name,
             max(sheet.rows, sheet.declared_rows),
             max(sheet.columns, sheet.declared_columns),
             limits,
         )
-        check_merges(sheet.name, sheet.notes.merged_ranges, limits)
+        check_merges(name, sheet.notes.merged_ranges, limits)
     return _Scanned({sheet.name: sheet.notes for sheet in scan.sheets}, scan.date1904)
 
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from collection.excel import messages as msg
 from collection.excel.cellnotes import SheetNotes, XmlNotes
+from collection.excel.sharedrefs import SharedRefScan
 from collection.schema import RejectedFile
 
 if TYPE_CHECKING:
@@ -320,12 +321,16 @@ class _SheetScan:
 
 
 def check_sheet(content: bytes, info: zipfile.ZipInfo, name: str, limits: Limits) -> SheetNotes:
-    """Refuse a sheet beyond the limits; otherwise what calamine will not tell about it."""
+    """Refuse a sheet beyond the limits or with a damaged shared-string reference; otherwise
+    what calamine will not tell about it."""
     scan = _SheetScan(name)
     notes = XmlNotes()
+    refs = SharedRefScan(name)
     for piece in xml_pieces(content, info):
         scan.feed(piece)
         notes.feed(piece)
+        refs.feed(piece)
+    refs.close()
     _check_dimension(scan.head, name, limits)
     if scan.irregular:
         rows, columns, cells = _tolerant_extent(content, info, name, limits)

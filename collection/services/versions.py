@@ -32,6 +32,7 @@ from collection.services.uploads import (
     unpack,
     upload_check,
 )
+from config.input import EXPLANATION_MAX, bounded_text
 
 
 def rows_hash(headers: list[str], rows: list[list[str]]) -> str:
@@ -282,7 +283,7 @@ def explanation_add(*, actor: User, version: Version, finding_key: str, text: st
             _("This version has no finding that asks for an explanation at %(key)s.")
             % {"key": finding_key}
         )
-    text = text.strip()
+    text = bounded_text(text, limit=EXPLANATION_MAX)
     if not text:
         raise ValidationError(_("Write the explanation: say why the value is right."))
     explanation = Explanation.objects.create(

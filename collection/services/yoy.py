@@ -28,7 +28,7 @@ The top half is plain Python (tested without a database); the loaders at the end
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -338,13 +338,23 @@ def last_year_for_contribution(contribution: Contribution, schema: TableSchema) 
     )
 
 
-def last_year_for_report(report: TableReport, schema: TableSchema) -> LastYear | None:
-    """Last year's whole table (its 来源单位 column left out of the comparison)."""
+def last_year_for_report(
+    report: TableReport, schema: TableSchema, *, names: Collection[str] | None = None
+) -> LastYear | None:
+    """Last year's whole table (its 来源单位 column left out of the comparison); ``names``:
+    only the rows of those units (by 来源单位), for an assisting unit that may read only its
+    own rows (None when last year's rows do not say whose they were)."""
     previous = previous_report(report.assignment)
     if previous is None or not previous.merged_blob:
         return None
     headers, rows = _report_rows(previous)
     scope = "record" if schema.row_mode == TableSpec.RowMode.SINGLE else "table"
+    if names is not None:
+        if scope == "record" or SOURCE_COLUMN not in headers:
+            return None
+        where = headers.index(SOURCE_COLUMN)
+        rows = [r for r in rows if where < len(r) and r[where] in names]
+        scope = "unit"
     return LastYear(
         previous.assignment.cycle.year, previous, aligned(headers, rows, schema.headers), scope
     )

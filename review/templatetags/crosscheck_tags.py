@@ -10,6 +10,7 @@ from django import template
 
 from accounts.models import User
 from collection.models import Contribution, TableReport
+from review.access import report_row_scope
 from review.selectors_crosscheck import crosscheck_view, includes_version, may_recheck
 
 register = template.Library()
@@ -19,7 +20,7 @@ register = template.Library()
 def report_crosscheck(report: TableReport, user: User) -> dict[str, Any]:
     return {
         "report": report,
-        "check": crosscheck_view(report),
+        "check": crosscheck_view(report, scope=report_row_scope(user, report)),
         "can_recheck": may_recheck(user, report) and not report.assignment.cycle.is_closed,
     }
 

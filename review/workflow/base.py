@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import event_record
 from accounts.models import Unit, User
 from collection.models import Cycle
+from config.input import REASON_MAX, bounded_text
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,16 @@ class Transition:
 
 
 def require_reason(reason: str) -> str:
-    reason = (reason or "").strip()
+    reason = bounded_text(reason, limit=REASON_MAX)
     if not reason:
         raise ValidationError(
             _("Give a reason: say what is wrong and what must be corrected before it comes back.")
         )
     return reason
+
+
+def optional_reason(reason: str | None) -> str:
+    return bounded_text(reason, limit=REASON_MAX)
 
 
 def require_open_cycle(cycle: Cycle) -> None:

@@ -25,6 +25,7 @@ from collection.services.versions import require_collector, unexplained_findings
 from review.explanations import open_rejections, rejection_message
 from review.models import Review, Signature
 from review.workflow.base import record, require_open_cycle, require_reason, require_state
+from review.workflow.separation import approve_leaves_a_signer, sign_by_a_third_person
 
 S = ContributionState
 REQUIRED_APPROVALS = 2  # regulation 一(二)1: "至少指定 2 人 … 审核"
@@ -84,10 +85,10 @@ def approval_principals(c: Contribution) -> dict[int, int]:
     return {r: delegated.get(r, r) for r in reviewers}
 
 
-def approval_count(c: Contribution) -> int:
+def approval_count(c: Contribution, principals: dict[int, int] | None = None) -> int:
     """How many distinct reviewers' approvals count: a delegate's approval counts for the
     delegator, so a delegator and their delegate never make two."""
-    return len(set(approval_principals(c).values()))
+    return len(set((approval_principals(c) if principals is None else principals).values()))
 
 
 # Submit ---------------------------------------------------------------------------------------
@@ -191,6 +192,7 @@ def approve_check(c: Contribution, actor: User) -> None:
         )
     if rejected := open_rejections([c.current_version_id], S.SOURCE_REVIEW):
         raise ValidationError(rejection_message(rejected))
+    approve_leaves_a_signer(c, actor, for_whom, principals)
 
 
 @transaction.atomic
@@ -239,13 +241,16 @@ def sign_check(c: Contribution, actor: User) -> None:
         )
     require_open_cycle(c.assignment.cycle)
     require_state(c, S.HEAD_SIGNOFF)
-    if approval_count(c) < REQUIRED_APPROVALS:
+    for_whom = acting_for_of(actor)  # noted by has_unit_role above: the head, or None
+    principals = approval_principals(c)
+    if approval_count(c, principals) < REQUIRED_APPROVALS:
         raise ValidationError(
             _(
                 "The reviewers' approvals are not for the current version: return it so that "
                 "two reviewers approve the version you sign."
             )
         )
+    sign_by_a_third_person(c, actor, for_whom, principals)
 
 
 @transaction.atomic

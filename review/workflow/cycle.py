@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.selectors import is_office
 from collection.models import Cycle, CycleStatus, ExportJob, TableReport, TableReportState
 from collection.services.uploads import unpack
-from review.workflow.base import Transition
+from review.workflow.base import Transition, optional_reason
 from review.workflow.table_reports import table_report_mark_uploaded
 
 CYCLE_ORDER = [
@@ -73,6 +73,7 @@ def cycle_advance(*, actor: User, cycle: Cycle, reason: str = "") -> Cycle:
     审核上传 → 已上传, is ``cycle_close``."""
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
     _require_office(actor)
+    reason = optional_reason(reason)
     if cycle.status == CycleStatus.DONE:
         raise _already_closed(cycle)
     if cycle.status == CycleStatus.REVIEWING:
@@ -192,6 +193,7 @@ def cycle_close(*, actor: User, cycle: Cycle, reason: str = "") -> Cycle:
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
     reports = cycle_reports(cycle, lock=True)
     close_check(cycle, actor, reports)
+    reason = optional_reason(reason)
     marked = 0
     for report in reports:
         if report.state == TableReportState.APPROVED:
@@ -213,7 +215,7 @@ def cycle_close(*, actor: User, cycle: Cycle, reason: str = "") -> Cycle:
         obj=cycle,
         from_state=before,
         to_state=cycle.status,
-        reason=(reason or "").strip(),
+        reason=reason,
         content_hash=package.sha256 if package else "",
         data=data,
     )

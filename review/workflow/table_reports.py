@@ -317,7 +317,7 @@ def table_report_resolve_conflict(
     if conflict is None:
         raise ValidationError(
             _("“%(key)s” is no longer a conflict in %(table)s: reload the page.")
-            % {"key": key, **_table(report)}
+            % {"key": key[:60], **_table(report)}
         )
     if keep_unit not in conflict.codes:
         raise ValidationError(

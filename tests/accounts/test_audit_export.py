@@ -69,9 +69,14 @@ def test_the_export_has_the_columns_and_neutralises_formulas(client_for, people,
         assert row[4] == action_label("contribution.return")
     assert row[5] == str(people["zhang"])
     assert row[6:8] == ["来源审核", "填报中"]
-    assert row[8].startswith("'=HYPERLINK")  # text, never a formula
+    # Text as typed, with Excel's quote prefix, never a formula (tests/test_export_formulas.py).
+    assert row[8] == '=HYPERLINK("http://evil.example","点我")'
     assert row[11].startswith('{"note": "@SUM')  # the JSON starts with {: nothing to neutralise
-    assert all(not str(v).startswith(("=", "+", "-", "@")) for r in rows for v in r if v)
+    cells = [
+        c for r in load_workbook(io.BytesIO(response.content))["操作记录"].iter_rows() for c in r
+    ]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert all(c.quotePrefix for c in cells if str(c.value).startswith(("=", "+", "-", "@")))
 
 
 def test_filters_by_actor_unit_action_and_dates(client_for, people, units):

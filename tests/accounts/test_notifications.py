@@ -6,19 +6,19 @@ office and may send a failed message again; 张老师 may not.
 
 import json
 import threading
-import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
-from django.db import OperationalError, connection
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import notifications
 from accounts.models import Notification, OutboxMessage
 from accounts.notifications import Message, mask_url, notify, outbox_send, webhook_queue
+from tests.concurrency import busy_wait
 
 K = Notification.Kind
 S = OutboxMessage.State
@@ -121,7 +121,7 @@ def test_simultaneous_sends_send_once(with_email):
     def run():
         try:
             barrier.wait()
-            sent.append(_busy_wait(lambda: outbox_send(ids)))
+            sent.append(busy_wait(lambda: outbox_send(ids)))
         finally:
             connection.close()
 
@@ -132,20 +132,6 @@ def test_simultaneous_sends_send_once(with_email):
         t.join()
     assert sorted(sent) == [0, 0, 0, 1]
     assert len(mail.outbox) == 1
-
-
-def _busy_wait(call, seconds=10.0):
-    """SQLite's shared in-memory test database answers "locked" at once: start again."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return call()
-        except OperationalError as exc:
-            if connection.vendor != "sqlite" or "locked" not in str(exc):
-                raise
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
 
 
 @pytest.mark.django_db

@@ -1,18 +1,10 @@
 """Simultaneous approvals: the contribution row lock makes them count one after another.
 
 Runs on whichever database the suite uses: PostgreSQL relies on select_for_update; SQLite
-serialises write transactions (BEGIN IMMEDIATE). The in-memory test database is a shared cache,
-which answers "table is locked" at once instead of waiting like the file database's
-busy_timeout does, so on SQLite a thread waits and starts its transaction again (nothing ran).
-Each thread has its own connection, closed at the end.
+serialises write transactions (BEGIN IMMEDIATE). The threads: tests/concurrency.py.
 """
 
-import threading
-import time
-
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import OperationalError, connection
 
 from accounts.models import Event
 from accounts.roles import UnitRole
@@ -20,6 +12,7 @@ from accounts.services import role_assign
 from collection.models import Contribution, ContributionState
 from review import workflow
 from review.models import Review
+from tests.concurrency import at_once
 from tests.conftest import make_person
 from tests.review.conftest import PHARMACY_ROWS, upload
 
@@ -37,28 +30,14 @@ def test_simultaneous_approvals_move_the_contribution_once(staff, pharmacy):
     upload(pharmacy, staff["zhang"], PHARMACY_ROWS)
     workflow.contribution_submit(actor=staff["zhang"], contribution=pharmacy)
 
-    barrier = threading.Barrier(len(reviewers))
-    outcomes: list[str] = []
-
-    def approve(reviewer):
-        try:
-            barrier.wait()
-            _busy_wait(
-                lambda: workflow.contribution_approve(
-                    actor=reviewer, contribution=Contribution.objects.get(pk=pharmacy.pk)
-                )
+    outcomes = at_once(
+        [
+            lambda reviewer=reviewer: workflow.contribution_approve(
+                actor=reviewer, contribution=Contribution.objects.get(pk=pharmacy.pk)
             )
-            outcomes.append("ok")
-        except ValidationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=approve, args=(r,)) for r in reviewers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+            for reviewer in reviewers
+        ]
+    )
 
     pharmacy.refresh_from_db()
     assert pharmacy.state == ContributionState.HEAD_SIGNOFF
@@ -68,16 +47,3 @@ def test_simultaneous_approvals_move_the_contribution_once(staff, pharmacy):
         action="contribution.approve", to_state=ContributionState.HEAD_SIGNOFF
     )
     assert moved.count() == 1
-
-
-def _busy_wait(call, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return call()
-        except OperationalError as exc:
-            if connection.vendor != "sqlite" or "locked" not in str(exc):
-                raise
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.005)

@@ -5,10 +5,12 @@ Every refused file gets the page back (422, never a 500) with the reader's Chine
 nothing of it is stored as accepted: no Version, no accepted Upload, no rows, the contribution
 unchanged. The file itself is kept as a refused Upload (with the reason, as every refusal is:
 nothing uploaded is lost), and nothing else is left in the file store. Text that looks like a
-formula or like markup is stored as typed and shown escaped.
+formula or like markup is stored as typed and shown escaped. A control character (a NUL in a
+学号) is an error on its cell and is never stored, so PostgreSQL never sees it.
 """
 
 import io
+import json
 import re
 from pathlib import Path
 
@@ -19,8 +21,13 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
+from accounts.models import Event
+from collection.excel import messages as msg
+from collection.excel.reader import read_upload
 from collection.models import ContributionState, Upload, UploadJob, Version
-from collection.schema import catalog_schemas
+from collection.schema import Severity, catalog_schemas
+from collection.services.online import online_workbook
+from collection.services.uploads import findings_from_upload
 from collection.services.versions import upload_rows
 from tests.collection.excel.files import raw_xlsx, sheet_xml
 from tests.collection.excel.hostile_files import sheet_body
@@ -148,3 +155,51 @@ def test_formula_and_markup_text_is_stored_as_typed_and_shown_escaped(client, st
     cells = [c for sheet in book.worksheets for r in sheet.iter_rows() for c in r]
     quoted = [c for c in cells if c.value == FORMULA]
     assert quoted and all(c.data_type == "s" for c in quoted)
+
+
+def test_a_nul_in_an_id_is_an_error_on_its_cell_and_never_stored(client, staff, pharmacy):
+    """Excel's escape _x0000_ in a 学号 and an ESC in a name: the file becomes a version with an
+    error on each cell (so it cannot be submitted), the values are stored without them, and the
+    pages and an online deletion of the row work (PostgreSQL refuses a NUL in text and JSON)."""
+    rows = [student("2023_x0000_000001"), student("2023000002", "王\x1b芳")]
+    content = raw_xlsx(sheet_xml(sheet_body([catalog_schemas()[TABLE].headers, *rows])))
+    client.force_login(staff["zhang"])
+    assert post(client, pharmacy, content, "名单.xlsx").status_code == 302
+    version = Version.objects.get()
+    _headers, stored = upload_rows(version.upload)
+    assert [r[:2] for r in stored] == [["2023000001", "李明"], ["2023000002", "王芳"]]
+    found = [f for f in findings_from_upload(version.upload) if f.rule == "control_char"]
+    assert [(f.row, f.column, f.severity) for f in found] == [
+        (2, "学号", Severity.ERROR),
+        (3, "学生姓名", Severity.ERROR),
+    ]
+    assert "单元格 A2（“学号”）含有不可见的控制字符（NUL）" in found[0].message
+    for name in ("contribution_detail", "contribution_rows"):
+        page = client.get(reverse(f"review:{name}", args=[pharmacy.pk]))
+        assert page.status_code == 200
+        assert "\x00" not in page.content.decode() and "\x1b" not in page.content.decode()
+    assert "含有不可见的控制字符" in page.content.decode()
+    delete = reverse("review:contribution_row_delete", args=[pharmacy.pk, 1])
+    assert client.post(delete, {"version": version.number}).status_code == 302
+    assert Version.objects.count() == 2
+    assert all("\\u0000" not in json.dumps(e.data) for e in Event.objects.all())
+
+
+def test_an_online_edit_of_rows_holding_a_control_character_gets_the_same_finding():
+    """Rows stored before control characters were removed go through the online workbook
+    (which writes them as Excel's _xHHHH_ escape) and get the finding an upload gets."""
+    schema = catalog_schemas()[TABLE]
+    rows = [student("2023\x00000001"), student("2023000002", "王\x1b芳")]
+    online = online_workbook(schema, rows, cycle_year=2026, spec_version=schema.spec_version)
+    uploaded = raw_xlsx(sheet_xml(sheet_body([schema.headers, *rows])))
+    with translation.override("zh-hans"):
+        read = [read_upload(content, "名单.xlsx", schema) for content in (online, uploaded)]
+    assert read[0].rows == read[1].rows
+    assert [r[:2] for r in read[0].rows] == [["2023000001", "李明"], ["2023000002", "王芳"]]
+    spots = [[(f.rule, f.row, f.column, f.message) for f in sheet.findings] for sheet in read]
+    assert spots[0] == spots[1]
+    with translation.override("zh-hans"):
+        assert [pattern(msg.CONTROL_CHAR).fullmatch(m) is not None for *_, m in spots[0]] == [
+            True,
+            True,
+        ]

@@ -212,10 +212,7 @@ def xls(
     if macro_sheet:
         bodies.append(_bof(0x0040) + _record(0x000A, b""))
 
-    sst_body = struct.pack("<II", len(strings), len(strings)) + b"".join(
-        _unicode(s, 2) for s in strings
-    )
-    assert len(sst_body) <= 8224, "keep test workbooks small: no CONTINUE records"
+    sst = sst_records(strings)
 
     def globals_stream(offsets: list[int]) -> bytes:
         records = [_bof(0x0005)]
@@ -230,7 +227,8 @@ def xls(
             kind = 1 if macro_sheet and i == len(sheets) else 0
             body = struct.pack("<IBB", offsets[i], 0, kind) + _unicode(name, 1)
             records.append(_record(0x0085, body))
-        records.append(_record(0x00FC, sst_body))
+        records.append(_record(0x00FC, sst[0]))
+        records += [_record(0x003C, body) for body in sst[1:]]
         records.append(_record(0x000A, b""))
         return b"".join(records)
 
@@ -241,6 +239,26 @@ def xls(
         position += len(body)
     stream = globals_stream(offsets) + b"".join(bodies)
     return compound_file({"Workbook": stream})
+
+
+def sst_records(strings: Sequence[str], limit: int = 8224) -> list[bytes]:
+    """The bodies of an SST record and its CONTINUE records, split as Excel splits them: a
+    string whose header does not fit starts in the next record, and characters cut by a record
+    boundary go on after a new width flag."""
+    bodies = [bytearray(struct.pack("<II", len(strings), len(strings)))]
+    for text in strings:
+        data = text.encode("utf-16-le")
+        header = struct.pack("<HB", len(text), 1)
+        if len(bodies[-1]) + len(header) + 2 > limit:
+            bodies.append(bytearray())
+        bodies[-1] += header
+        while data:
+            room = (limit - len(bodies[-1])) // 2 * 2
+            bodies[-1] += data[:room]
+            data = data[room:]
+            if data:
+                bodies.append(bytearray([1]))
+    return [bytes(body) for body in bodies]
 
 
 def compound_file(streams: dict[str, bytes]) -> bytes:

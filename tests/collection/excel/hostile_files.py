@@ -292,6 +292,35 @@ def too_big() -> bytes:
     return b"PK\x03\x04" + bytes(21 << 20)
 
 
+SHARED_STRINGS = (
+    '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    + "".join(f"<si><t>{text}</t></si>" for text in ("学号", "2023000001", "张三", "男"))
+    + "</sst>"
+).encode()
+
+
+def shared_string_row(number: str) -> list[object]:
+    """A GOOD row whose 学号 is the shared string at ``number`` (as written in <v>)."""
+    shared = {"学号": Xml(' t="s"', f"<v>{number}</v>"), "姓名": Xml(' t="s"', "<v>2</v>")}
+    return row(**{**ZHANG, **shared})
+
+
+def negative_shared_string_index() -> bytes:
+    """<v>-1</v> in a shared-string cell: calamine reads any index it cannot parse as 0, so the
+    学号 silently read "学号" (the first shared string) instead of failing."""
+    return raw_book([HEADERS, shared_string_row("-1")], shared_strings=SHARED_STRINGS)
+
+
+def shared_string_index_past_the_end() -> bytes:
+    return raw_book([HEADERS, shared_string_row("4")], shared_strings=SHARED_STRINGS)
+
+
+def xls_string_index_past_the_end() -> bytes:
+    """A LABELSST cell pointing past the SST: calamine read the cell as empty, without a word."""
+    label = biff(0x00FD, struct.pack("<HHHI", 1, 8, 15, 99))  # I2 (备注): string 99 of 12
+    return xls([("学生档案", GOOD)], extra_records=[label])
+
+
 # ---------------------------------------------------------------------------------------------
 # Accepted: encodings and containers
 
@@ -441,6 +470,42 @@ def bidi_marks() -> bytes:
         出生日期="2005-09-01\u200f",
     )
     second = row(学号="\u20662023000002\u2069", 姓名="محمد", 性别="女")  # right-to-left text stays
+    return xlsx([HEADERS, first, second])
+
+
+def escaped_controls() -> bytes:
+    """Excel's escape _xHHHH_ as another system writes it: calamine decodes it like Excel, so
+    a NUL came into the 学号 and an ESC into the name. _x000D_ (carriage return) in a remark is
+    an ordinary line break, and _x005F_x0000_ is the escaped text "_x0000_"."""
+    values = row(
+        学号=Xml(' t="inlineStr"', "<is><t>2023_x0000_000001</t></is>"),
+        姓名=Xml(' t="inlineStr"', "<is><t>张_x001B_三</t></is>"),
+        性别="男",
+        备注=Xml(' t="inlineStr"', "<is><t>第一行_x000D_\n第二行 _x005F_x0000_</t></is>"),
+    )
+    return raw_book([HEADERS, values])
+
+
+def literal_controls() -> bytes:
+    """Control characters written into the XML as they are (calamine reads them; a CR LF in
+    the XML reads as a line feed, as XML says)."""
+    first = row(学号="\x1b2023000001", 姓名="张三\x07", 性别="男\x7f", 备注="备注\x0b")
+    second = row(学号="2023000002\x1f", 姓名="李四", 性别="女", 备注="第一行\r\n第二行\t完")
+    return raw_book([HEADERS, first, second])
+
+
+def xls_controls() -> bytes:
+    values = ["2023\x00000001", "张\x1b三", "男", None, None, None, None, None, "a\x85b"]
+    return xls([("学生档案", [HEADERS, values])])
+
+
+def csv_controls() -> bytes:
+    return csv_text([HEADERS, row(**{**ZHANG, "姓名": "张\x1b三"}, 备注="x\x08")]).encode()
+
+
+def line_break_in_id() -> bytes:
+    first = row(**{**ZHANG, "学号": "2023\n000001"}, 备注="第一行\n第二行")
+    second = row(**{**LI, "学号": "2023000002\t"})  # at the end: trimmed like a space
     return xlsx([HEADERS, first, second])
 
 

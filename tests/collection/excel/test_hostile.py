@@ -158,15 +158,23 @@ def test_member_inflating_beyond_its_declared_size():
 
 
 @pytest.mark.parametrize(
-    "sheet",
+    ("sheet", "msgid"),
     [
-        b'<?xml version="1.0"?><worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is>',
-        sheet_xml('<row r="1"><c r="A1" t="s"><v>5</v></c></row>'),  # no shared strings
-        sheet_xml('<row r="1"><c r="A1B" t="inlineStr"><is><t>x</t></is></c></row>'),
+        (
+            b'<?xml version="1.0"?><worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is>',
+            msg.UNREADABLE,
+        ),
+        # A shared string in a workbook without shared strings: calamine fails, and the message
+        # says what is damaged.
+        (sheet_xml('<row r="1"><c r="A1" t="s"><v>5</v></c></row>'), msg.SHARED_STRING_INDEX),
+        (
+            sheet_xml('<row r="1"><c r="A1B" t="inlineStr"><is><t>x</t></is></c></row>'),
+            msg.UNREADABLE,
+        ),
     ],
 )
-def test_sheet_calamine_cannot_read(sheet):
-    refuse(raw_xlsx(sheet), "1-6.xlsx", msg.UNREADABLE)
+def test_sheet_calamine_cannot_read(sheet, msgid):
+    refuse(raw_xlsx(sheet), "1-6.xlsx", msgid)
 
 
 def test_truncated_xls():

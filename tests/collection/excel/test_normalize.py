@@ -238,6 +238,8 @@ def test_other_cell_types():
         ("校内专业（大类）名称", "校内专业(大类)名称"),
         ("校内专业(大类)名称", "校内专业(大类)名称"),
         ("ＩＳＢＮ", "ISBN"),
+        ("学号\x00", "学号"),  # control characters: the reader drops them from headers
+        ("\x1b学\x7f号", "学号"),
     ],
 )
 def test_header_keys(header, key):

@@ -10,13 +10,21 @@ from pathlib import Path
 
 import polib
 import pytest
+from django.utils import translation
 from django.utils.translation import gettext
 
 from collection.excel import messages as msg
 from collection.excel.reader import read_headers, read_upload
 from collection.excel.safety import Limits
-from collection.schema import FieldSchema, FieldType, RejectedFile, Severity, catalog_schemas
-from tests.collection.excel.files import xls, xlsx
+from collection.schema import (
+    FieldSchema,
+    FieldType,
+    RejectedFile,
+    Severity,
+    TableSchema,
+    catalog_schemas,
+)
+from tests.collection.excel.files import inline_rows, raw_xlsx, sheet_xml, xls, xlsx
 
 ROOT = Path(__file__).resolve().parents[3]
 STUDENTS = catalog_schemas()["表1-6"]  # 8 columns, 学号 … 入学年份
@@ -317,6 +325,88 @@ def test_limits_from_settings(settings):
     settings.CAIJI_UPLOAD_MAX_ROWS = 10
     settings.CAIJI_UPLOAD_MAX_BYTES = 1024
     assert Limits.from_settings() == Limits(max_rows=10, max_bytes=1024)
+
+
+# -- control characters -----------------------------------------------------------------------
+
+STAFF_LIST = TableSchema(
+    code="表T-2",
+    name="教职工（测试）",
+    sheet_name="教职工",
+    fields=(
+        FieldSchema("工号", FieldType.TEXT, required=True, max_len=20),
+        FieldSchema("姓名", FieldType.TEXT),
+        FieldSchema("备注", FieldType.TEXT),
+    ),
+)
+STAFF_HEADERS = ["工号", "姓名", "备注"]
+
+
+def inline_book(rows):
+    """Values written into <t> as they are: _xHHHH_ escapes and literal control characters."""
+    return raw_xlsx(sheet_xml(inline_rows(rows)))
+
+
+def test_a_nul_in_a_staff_id_is_removed_and_reported_as_an_error():
+    # _x000D_ is a carriage return, as in Excel; _x005F_x0000_ is the escaped text "_x0000_".
+    rows = [STAFF_HEADERS, ["T_x0000_001", "张三", "第一行_x000D_&#10;第二行\t_x005F_x0000_"]]
+    with translation.override("zh-hans"):
+        sheet = read_upload(inline_book(rows), "教职工.xlsx", STAFF_LIST)
+    assert sheet.rows == [["T001", "张三", "第一行\r\n第二行\t_x0000_"]]  # tab, line breaks stay
+    (finding,) = sheet.findings
+    assert (finding.severity, finding.rule, finding.row, finding.column) == (
+        Severity.ERROR,
+        "control_char",
+        2,
+        "工号",
+    )
+    assert (finding.column_letter, finding.value) == ("A", "T001")
+    for words in ("单元格 A2", "“工号”", "NUL", "控制字符", "删除", "重新输入"):
+        assert words in finding.message, finding.message
+
+
+def test_the_same_control_characters_give_the_same_findings_in_every_format():
+    rows = [STAFF_HEADERS, ["\x1bT001", "张\x00三", "x\x7f"], ["T002\x1f", "李四", "\x85"]]
+    expected = [["T001", "张三", "x"], ["T002", "李四", ""]]
+    files = {
+        "教职工.xlsx": inline_book(rows),
+        "教职工.xls": xls([("教职工", rows)]),
+        "教职工.csv": "\r\n".join(",".join(r) for r in rows).encode("utf-16"),
+    }
+    read = {}
+    for name, content in files.items():
+        with translation.override("zh-hans"):
+            sheet = read_upload(content, name, STAFF_LIST)
+        assert sheet.rows == expected, name
+        found = sorted(sheet.findings, key=lambda f: f.row or 0)  # validate() sorts them so
+        read[name] = [(f.rule, f.row, f.column, f.value, f.message) for f in found]
+    assert read["教职工.xls"] == read["教职工.xlsx"] == read["教职工.csv"]
+    assert [spot[:3] for spot in read["教职工.xlsx"]] == [
+        ("control_char", 2, "工号"),
+        ("control_char", 2, "姓名"),
+        ("control_char", 2, "备注"),
+        ("control_char", 3, "工号"),
+        ("control_char", 3, "备注"),
+    ]
+    names = [message.split("（")[2].split("）")[0] for *_, message in read["教职工.xlsx"]]
+    assert names == ["ESC", "NUL", "DEL", "U+001F", "U+0085"]
+
+
+def test_a_line_break_inside_an_id_is_an_error_but_not_in_a_remark():
+    rows = [STAFF_HEADERS, ["T0\n01", "张三", "第一行\n第二行"], ["\tT002\r\n", "李四", "完"]]
+    sheet = read_upload(xls([("教职工", rows)]), "教职工.xls", STAFF_LIST)
+    assert sheet.rows == [["T0\n01", "张三", "第一行\n第二行"], ["T002", "李四", "完"]]
+    assert rules(sheet) == [("line_break_in_id", Severity.ERROR, "工号")]
+    assert sheet.findings[0].row == 2
+
+
+def test_control_characters_in_headers_and_sheet_names_are_dropped():
+    rows = [["工号\x1b", "\x00姓名", "备注"], ["T001", "张三", ""]]
+    sheet = read_upload(xls([("教职\x00工", rows)]), "教职工.xls", STAFF_LIST)
+    assert (sheet.rows, sheet.findings, sheet.sheet_name) == ([["T001", "张三", ""]], [], "教职工")
+    assert read_headers(xls([("S", rows)]), "t.xls") == ["工号", "姓名", "备注"]
+    blank = read_upload(xls([("教职\x00工", [["x"]])]), "教职工.xls", STAFF_LIST)
+    assert "\x00" not in blank.findings[0].message and "教职工" in blank.findings[0].message
 
 
 # -- read_headers -----------------------------------------------------------------------------
