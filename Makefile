@@ -47,7 +47,7 @@ lint: venv
 	$(VENV)/bin/mypy $(MYPY_STRICT)
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run -v0
 
-BENCHES := bench/upload.py bench/dashboard.py bench/export.py
+BENCHES := bench/upload.py bench/dashboard.py bench/export.py bench/templatepack.py
 
 bench: venv
 	@for b in $(BENCHES); do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -21,6 +21,7 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,12 @@ def build(seed: int = 1) -> tuple[User, User, int]:
     head = User.objects.create_user(username="head", name="院长", password="x", unit=units[0])
     assign_perm(f"accounts.{UnitRole.HEAD.codename}", head, units[0])
     schemas = list(catalog_schemas().values())[:TABLES]
+    # The catalog has fewer tables since the 2024 numbering (93): 工科类 supplementary tables
+    # (表GK-n, whose columns come with the year's template pack) make up the hundred.
+    schemas += [
+        replace(s, code=f"表GK-{n}", name=f"工科类专业补充表{n}", sheet_name=f"GK-{n}")
+        for n, s in enumerate(schemas[: TABLES - len(schemas)], start=1)
+    ]
     year = 2026
     for y in range(year - CYCLES + 1, year + 1):
         _cycle(rng, y, units, office, schemas, latest=y == year)

@@ -1,7 +1,8 @@
 """Export benchmark: the platform package of every catalog table, 100,000 rows in all.
 
-The 2026 cycle is loaded from the catalog, every table is assigned and approved with sample
-rows (``collection.sampledata``) through ``workflow.table_report_import_approved``. The rows are
+The 2026 cycle is loaded from the catalog with both supplementary sets whose columns are known
+(师范类, 医学类), every table with columns (not the 字段待确认 tables without any) is assigned and
+approved with sample rows (``collection.sampledata``) through ``workflow.table_report_import_approved``. The rows are
 spread as a college's are: 本科生 (表1-6) 40,000, 开课情况 (表5-1-1) 10,000, 应届毕业生就业
 (表6-5-1) 5,000, 教职工 (表1-5-1, 表1-5-2) 3,000 each, one row per single-record table and the
 rest shared by the other list tables. Key columns are made unique, so the shared-string table is
@@ -13,15 +14,21 @@ Measured (medians of ``--runs``), in the same run:
 - the peer: openpyxl's write-only mode writing the same .xlsx files (same sheet names, header
   row, the same cells as numbers or text) from the same stored rows into a zip; no JSON, no
   manifest, no summary;
-- for the record (one run): xlsxwriter's constant-memory mode on the same files.
+- for the record (one run): xlsxwriter's constant-memory mode on the same files;
+- the platform's own templates: the same package once every table whose columns a real 2018
+  blank template matches has it loaded (``TableSpec.template``, .xls files, filled by
+  ``collection.excel.templatefill``), and one 50,000-row table (表1-6 本科生) written in caiji's
+  layout, filled into the real .xls template and into the same template as .xlsx.
 
 Run: `make bench` or `.venv/bin/python bench/export.py [--runs 3] [--rows 100000]`.
-Writes bench/results/export.json (rows, caiji_seconds, openpyxl_write_only_seconds, ratio).
+Writes bench/results/export.json (rows, caiji_seconds, openpyxl_write_only_seconds, ratio,
+caiji_with_templates_seconds, fill_50k).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
@@ -44,23 +51,43 @@ django.setup()
 
 import openpyxl  # noqa: E402
 import xlsxwriter  # noqa: E402
+from django.core.files.base import ContentFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from python_calamine import CalamineWorkbook  # noqa: E402
 
 from accounts.models import Unit, User  # noqa: E402
-from collection.excel.export import NUMERIC, is_plain_number  # noqa: E402
+from collection.excel.export import NUMERIC, is_plain_number, table_xlsx  # noqa: E402
+from collection.excel.fill_xls import as_xlsx  # noqa: E402
+from collection.excel.templatefill import (  # noqa: E402
+    TemplateSource,
+    fill_template,
+    template_headers,
+)
 from collection.models import Cycle, TableReport  # noqa: E402
+from collection.models_templates import TemplateFile  # noqa: E402
 from collection.sampledata import sample_rows  # noqa: E402
 from collection.schema import TableSchema  # noqa: E402
 from collection.selectors import table_schema  # noqa: E402
-from collection.services.assignments import assignment_set, breakdown_publish  # noqa: E402
+from collection.services.assignments import (  # noqa: E402
+    assignment_set,
+    breakdown_publish,
+    cycle_supplements_set,
+)
 from collection.services.specs import catalog_load  # noqa: E402
 from collection.services.uploads import unpack  # noqa: E402
+from collection.specdiff import header_key  # noqa: E402
 from review import workflow  # noqa: E402
 from review.export import package_write, table_filename  # noqa: E402
 
 YEAR = 2026
 BIG = {"表1-6": 40_000, "表5-1-1": 10_000, "表6-5-1": 5_000, "表1-5-1": 3_000, "表1-5-2": 3_000}
 BASE_MAX = 1000  # sample rows generated per table; more are copies with unique keys
+REFERENCE = Path(os.environ.get("CAIJI_REFERENCE_DIR", ROOT.parent / "shared" / "reference"))
+TEMPLATES_2018 = REFERENCE / "templates-2018"
+ROSTER_TEMPLATE = ("表1-7 本科生基本情况.xls", " 本科生基本情况")  # today's 表1-6
+FILL_ROWS = 50_000
+SETS = ["teacher_education", "medical"]  # the supplementary sets with known columns
 
 
 def plan(schemas: list[TableSchema], total: int) -> dict[str, int]:
@@ -95,7 +122,8 @@ def build(total: int) -> tuple[Cycle, User, int]:
     office = User.objects.create_superuser(username="office", name="办公室", password="x")
     unit = Unit.objects.create(code="1002", name="教务处", kind=Unit.Kind.FUNCTIONAL)
     cycle, _added = catalog_load(actor=office, year=YEAR)
-    for table in cycle.tables.all():
+    cycle = cycle_supplements_set(actor=office, cycle=cycle, supplements=SETS)
+    for table in cycle.tables.filter(fields__isnull=False).distinct():
         assignment_set(actor=office, cycle=cycle, table=table, responsible_unit=unit)
     breakdown_publish(actor=office, cycle=cycle)
     dates = cycle.dates()
@@ -177,6 +205,72 @@ def xlsxwriter_constant_memory(cycle: Cycle) -> float:
     return time.perf_counter() - start
 
 
+def _key(headers: list[str]) -> tuple[str, ...]:
+    return tuple(sorted(header_key(h) for h in headers))
+
+
+def attach_templates(cycle: Cycle, office: User) -> int:
+    """Every assigned table whose columns a real 2018 blank template has gets it loaded, as
+    the pack import would; returns how many."""
+    specs = {}
+    for report in TableReport.objects.filter(assignment__cycle=cycle).select_related(
+        "assignment__table"
+    ):
+        spec = report.assignment.table
+        specs.setdefault(_key(table_schema(spec).headers), spec)
+    loaded = 0
+    for path in sorted(TEMPLATES_2018.glob("*.xls")):
+        content = path.read_bytes()
+        sheet = str(CalamineWorkbook.from_filelike(io.BytesIO(content)).sheet_names[0])
+        headers = [h for _i, h in template_headers(TemplateSource("xls", content, sheet, 1))]
+        spec = specs.pop(_key(headers), None)
+        if spec is None:
+            continue
+        template = TemplateFile(
+            table_code=spec.code,
+            filename=path.name,
+            kind="xls",
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            sheet_name=sheet,
+            headers=headers,
+            uploaded_by=office,
+            uploaded_at=timezone.now(),
+        )
+        template.file.save(path.name, ContentFile(content), save=False)
+        template.save()
+        spec.template = template
+        spec.save(update_fields=["template"])
+        loaded += 1
+    return loaded
+
+
+def fill_50k(cycle: Cycle, runs: int) -> dict[str, Any]:
+    """One 50,000-row table (表1-6 本科生) in caiji's layout, in its real .xls template and in
+    the same template as .xlsx (medians of ``runs``)."""
+    schema = table_schema(cycle.tables.get(code="表1-6"))
+    rows = rows_for(schema, FILL_ROWS, cycle.dates())
+    name, sheet = ROSTER_TEMPLATE
+    xls = TemplateSource("xls", (TEMPLATES_2018 / name).read_bytes(), sheet, 1)
+    xlsx = as_xlsx(xls)
+    ways = {
+        "caiji_layout": lambda: table_xlsx(schema, rows),
+        "xls_template": lambda: fill_template(xls, schema, rows).content,
+        "xlsx_template": lambda: fill_template(xlsx, schema, rows).content,
+    }
+    result: dict[str, Any] = {"rows": len(rows), "columns": len(schema.fields)}
+    for way, write in ways.items():
+        times = []
+        for _ in range(max(runs, 1)):
+            start = time.perf_counter()
+            content = write()
+            times.append(time.perf_counter() - start)
+        result[f"{way}_seconds"] = round(statistics.median(times), 3)
+        result[f"{way}_bytes"] = len(content)
+        print(f"{FILL_ROWS} rows, {way}: {result[f'{way}_seconds']:.2f} s", flush=True)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -184,9 +278,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "export.json"))
     args = parser.parse_args()
-    print(f"building the cycle ({args.rows} rows over every catalog table) …", flush=True)
-    cycle, _office, rows = build(args.rows)
-    tables = cycle.tables.count()
+    print(
+        f"building the cycle ({args.rows} rows over every catalog table with columns) …", flush=True
+    )
+    cycle, office, rows = build(args.rows)
+    tables = cycle.assignments.count()
     runs = []
     size = 0
     for _ in range(max(args.runs, 1)):
@@ -200,6 +296,14 @@ def main() -> None:
     other = round(xlsxwriter_constant_memory(cycle), 3)
     print(f"xlsxwriter constant-memory (for the record): {other:.2f} s", flush=True)
     ours, theirs = statistics.median(runs), statistics.median(peer)
+    loaded = attach_templates(cycle, office)
+    templated = []
+    templated_size = 0
+    for _ in range(max(args.runs, 1)):
+        seconds, templated_size = caiji(cycle)
+        templated.append(round(seconds, 3))
+        print(f"caiji package, {loaded} tables in their .xls template: {seconds:.2f} s", flush=True)
+    filled = fill_50k(cycle, args.runs)
     result = {
         "rows": rows,
         "tables": tables,
@@ -208,7 +312,11 @@ def main() -> None:
         "ratio": round(theirs / ours, 1),
         "xlsxwriter_constant_memory_seconds": other,
         "package_bytes": size,
-        "runs": {"caiji": runs, "openpyxl_write_only": peer},
+        "templates_loaded": loaded,
+        "caiji_with_templates_seconds": statistics.median(templated),
+        "package_with_templates_bytes": templated_size,
+        "fill_50k": filled,
+        "runs": {"caiji": runs, "openpyxl_write_only": peer, "caiji_with_templates": templated},
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "date": date.today().isoformat(),
     }

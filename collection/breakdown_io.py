@@ -21,7 +21,13 @@ from import_export import fields, resources, widgets
 
 from accounts.models import Unit, User
 from collection.models import Assignment, Cycle, TableSpec
-from collection.services.assignments import assignment_set
+from collection.selectors import (
+    SET_LABELS,
+    SET_ORDER,
+    set_not_chosen,
+    tables_in_scope,
+)
+from collection.services.assignments import assignment_set, set_not_chosen_message
 from config.xlsx import TextExport
 
 HEADERS = [
@@ -53,6 +59,8 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
 class BreakdownRow:
     table: TableSpec
     assignment: Assignment | None
+    set_label: str = ""  # the supplementary set's heading; "" for the main set
+    set_not_chosen: bool = False  # in the 分工表 although its set is no longer ticked
 
     @property
     def assisting(self) -> list[Unit]:
@@ -60,24 +68,31 @@ class BreakdownRow:
 
 
 def breakdown_rows(cycle: Cycle) -> list[BreakdownRow]:
-    """Every table of the cycle in order, with its breakdown row or None (three queries)."""
+    """Every table in scope (``tables_in_scope``) with its breakdown row or None: the main set
+    in order, then each supplementary set (three queries)."""
     assignments = {
         a.table_id: a
         for a in Assignment.objects.filter(cycle=cycle)
         .select_related("responsible_unit")
         .prefetch_related("assisting_units")
     }
+    order = {s: i + 1 for i, s in enumerate(SET_ORDER)}
+    tables = sorted(tables_in_scope(cycle), key=lambda t: order.get(t.supplement, 0))
     return [
-        BreakdownRow(t, assignments.get(t.pk)) for t in cycle.tables.order_by("position", "code")
+        BreakdownRow(
+            t,
+            assignments.get(t.pk),
+            str(SET_LABELS[t.supplement]) if t.supplement else "",  # type: ignore[index]
+            set_not_chosen(cycle, t),
+        )
+        for t in tables
     ]
 
 
 def unassigned_tables(cycle: Cycle) -> list[TableSpec]:
-    """Tables without a responsible unit: breakdown_publish skips them (no Assignment, so no
-    Contribution and no TableReport), so the page refuses to publish while there are any."""
-    return list(
-        cycle.tables.exclude(pk__in=cycle.assignments.values("table_id")).order_by("position")
-    )
+    """Tables in scope without a responsible unit: breakdown_publish skips them (no
+    Assignment, so no Contribution and no TableReport), and the page lists them."""
+    return list(tables_in_scope(cycle).exclude(pk__in=cycle.assignments.values("table_id")))
 
 
 def parse_day(text: str) -> date | None:
@@ -247,6 +262,10 @@ class BreakdownResource(TextExport, resources.ModelResource):
                 % {"code": code}
             )
         needs_unit = instance.pk is not None or self._has_content(row)
+        new = instance.pk is None and instance.table_id is not None
+        if new and needs_unit and set_not_chosen(self.cycle, instance.table):
+            message = set_not_chosen_message(self.cycle, instance.table)
+            errors.setdefault("table", []).append(message)
         if "responsible_unit" not in errors and responsible is None and needs_unit:
             errors["responsible_unit"] = [
                 _("Every assigned table needs a responsible unit: fill in 责任单位.")

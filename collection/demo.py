@@ -12,8 +12,14 @@ it, e.g. "教务处；协助：学生处、各学院"), matched to the demo unit
   are collected per school.
 - **Assisting units of a single-record table**: only units that own fields (``FIELD_OWNERS``),
   since the merge takes every other field from the responsible unit.
+- **Hospitals**: the demo college runs its affiliated and teaching hospitals through its
+  clinical schools (``HOSPITAL_SCHOOLS``), so a hint naming 附属医院 makes them assisting units.
 - **Deadlines**: the cycle's collection deadline for responsible units, ten days earlier for
   assisting units.
+
+齐鲁医药学院 is a medical college: its cycle fills the 医学类 supplementary set
+(``DEMO_SUPPLEMENTS``) and its 分工表 assigns every table in scope
+(``collection.selectors.tables_in_scope``): the main set and the medical set, not 表SF.
 
 Idempotent: a cycle that already has a breakdown is left as it is.
 """
@@ -27,8 +33,13 @@ from django.db import transaction
 
 from accounts.demo import UNITS
 from accounts.models import Unit
-from collection.models import Cycle, TableSpec
-from collection.services.assignments import assignment_set, breakdown_publish
+from collection.models import Cycle, Supplement, TableSpec
+from collection.selectors import tables_in_scope
+from collection.services.assignments import (
+    assignment_set,
+    breakdown_publish,
+    cycle_supplements_set,
+)
 from collection.services.specs import catalog_load, cycle_dates_update
 
 OFFICE_UNIT = "教学质量监控管理处"
@@ -70,6 +81,11 @@ FIELD_OWNERS: dict[str, dict[str, list[str]]] = {
     },
 }
 ALL_SCHOOLS = "各学院"
+# The supplementary sets a medical college fills (by its 专业类别).
+DEMO_SUPPLEMENTS = [Supplement.MEDICAL]
+# The schools through which the demo college runs its affiliated and teaching hospitals.
+HOSPITALS = ("附属医院", "教学医院")
+HOSPITAL_SCHOOLS = ["临床医学院", "口腔医学院"]
 _PARENTHESES = re.compile(r"（[^（）]*）|\([^()]*\)")
 
 
@@ -110,9 +126,19 @@ def plan_for(table: TableSpec) -> tuple[str, list[str], dict[str, list[str]]]:
     assisting = [n for n in _named(assisting_text, offices) if n != responsible]
     teaching = [name for _code, name, kind in UNITS if kind == Unit.Kind.TEACHING]
     assisting += [n for n in teaching if n in assisting_text]
+    if any(word in assisting_text for word in HOSPITALS):
+        assisting += [n for n in HOSPITAL_SCHOOLS if n not in assisting]
     if ALL_SCHOOLS in assisting_text:
         assisting += [n for n in teaching if n not in assisting]
     return responsible, assisting, {}
+
+
+def notes_for(table: TableSpec) -> str:
+    """The breakdown row's note: the catalog's hint, saying who stands for the hospitals."""
+    hint = table.responsible_hint
+    if any(word in split_hint(hint)[1] for word in HOSPITALS):
+        hint += "（附属医院的数据由" + "、".join(HOSPITAL_SCHOOLS) + "提供）"
+    return hint
 
 
 def demo_deadlines(year: int) -> dict[str, date]:
@@ -134,9 +160,10 @@ def seed_demo_cycle(year: int) -> Cycle | None:
     cycle, _added = catalog_load(actor=None, year=year)
     if cycle.collection_deadline is None:
         cycle = cycle_dates_update(actor=None, cycle=cycle, values=demo_deadlines(year))
+    cycle = cycle_supplements_set(actor=None, cycle=cycle, supplements=DEMO_SUPPLEMENTS)
     assert cycle.collection_deadline is not None
     units = {u.name: u for u in Unit.objects.filter(name__in=[name for _c, name, _k in UNITS])}
-    for table in cycle.tables.order_by("position"):
+    for table in tables_in_scope(cycle):
         responsible, assisting, owners = plan_for(table)
         assignment_set(
             actor=None,
@@ -146,7 +173,7 @@ def seed_demo_cycle(year: int) -> Cycle | None:
             assisting_units=[units[name] for name in assisting],
             assisting_deadline=cycle.collection_deadline - timedelta(days=10),
             responsible_deadline=cycle.collection_deadline,
-            notes=table.responsible_hint,
+            notes=notes_for(table),
             field_owners={units[name].code: fields for name, fields in owners.items()},
         )
     breakdown_publish(actor=None, cycle=cycle)

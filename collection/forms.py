@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.forms import StyledForm
 from accounts.notifications import mask_url
 from collection.models import Cycle, DependencyMode, FieldSpec
+from collection.selectors import SET_LABELS
 
 
 class CycleCreateForm(StyledForm, forms.Form):
@@ -97,6 +98,25 @@ class CycleDatesForm(StyledForm, forms.ModelForm):
         return value
 
 
+class CycleSupplementsForm(forms.Form):
+    """The supplementary table sets the college fills (Cycle.supplements)."""
+
+    supplements = forms.MultipleChoiceField(
+        label=_("Supplementary table sets"),
+        choices=[(value, label) for value, label in SET_LABELS.items()],
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        help_text=_(
+            "Tick the sets the college fills by its 专业类别: the teacher education set "
+            "(师范类专业补充表, 表SF) for 师范类 majors, the medical set (医学类专业补充表) for "
+            "medical majors, the engineering set (工科类专业补充表, 表GK) for engineering "
+            "majors. The tables of an unticked set stay out of the task breakdown, the "
+            "templates, the dashboard and the export; a table already in the task breakdown "
+            "stays in it."
+        ),
+    )
+
+
 class FieldSpecForm(StyledForm, forms.ModelForm):
     codes = forms.CharField(
         label=_("Allowed values"),
@@ -132,7 +152,16 @@ class FieldSpecForm(StyledForm, forms.ModelForm):
                 choices=[("", "—")]
                 + [
                     (f, f)
-                    for f in ("YYYY", "YYYY-MM", "YYYYMM", "YYYY-MM-DD", "url", "mobile", "email")
+                    for f in (
+                        "YYYY",
+                        "YYYY-MM",
+                        "YYYYMM",
+                        "YYYY-MM-DD",
+                        "url",
+                        "mobile",
+                        "email",
+                        "percent",
+                    )
                 ]
             ),
         }
@@ -159,3 +188,57 @@ class CheckForm(StyledForm, forms.Form):
     def __init__(self, *args: object, tables: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["table"].choices = tables
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one field (Django's own recipe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        one = super().clean
+        if isinstance(data, list | tuple):
+            return [one(item, initial) for item in data] if data else [one(None, initial)]
+        return [one(data, initial)]
+
+
+class TemplatePackForm(StyledForm, forms.Form):
+    """The year's template pack: the .zip as downloaded, or the template files chosen at once."""
+
+    templates = MultipleFileField(
+        label=_("The template pack (.zip) or the template files (.xls/.xlsx)"),
+        widget=MultipleFileInput(attrs={"accept": ".zip,.xls,.xlsx"}),
+        error_messages={
+            "required": _(
+                "Choose the template pack (.zip) as downloaded from the platform, or the "
+                "template files (.xls/.xlsx) themselves, and upload again."
+            )
+        },
+        help_text=_(
+            "Download the year's blank templates from the platform (批量下载模板) and upload the "
+            "zip file as it came, or select all template files at once (at most 100 files; "
+            "upload the zip when there are more). Nothing changes until you have read the change "
+            "report and confirmed it."
+        ),
+    )
+
+    def clean_templates(self) -> list[Any]:
+        from django.utils.translation import gettext
+
+        from collection.templatepack import messages as msg
+        from collection.templatepack.pack import MAX_PACK_BYTES
+
+        found = self.cleaned_data["templates"]
+        total = sum(f.size or 0 for f in found)
+        if total > MAX_PACK_BYTES:
+            raise forms.ValidationError(
+                gettext(msg.PACK_TOO_BIG)
+                % {"size": round(total / 1048576, 1), "limit": MAX_PACK_BYTES // 1048576}
+            )
+        return list(found)

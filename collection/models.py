@@ -83,6 +83,8 @@ class Cycle(models.Model):
         choices=DependencyMode.choices,
         default=DependencyMode.WARN,
     )
+    # The supplementary table sets the college fills (by its 专业类别): values of Supplement.
+    supplements = models.JSONField(_("supplementary table sets"), default=list, blank=True)
 
     class Meta:
         ordering = ["-year"]
@@ -116,6 +118,32 @@ class Cycle(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == CycleStatus.DONE
+
+
+class Supplement(models.TextChoices):
+    """The platform's supplementary table sets, which a college fills by its 专业类别."""
+
+    TEACHER_EDUCATION = "teacher_education", _("Teacher education (师范类)")
+    MEDICAL = "medical", _("Medicine (医学类)")
+    ENGINEERING = "engineering", _("Engineering (工科类)")
+
+
+class Confidence(models.TextChoices):
+    """How sure caiji is of a table's code, name and columns this year."""
+
+    TEMPLATE = "template", _("From this year's template")
+    HIGH = "high", _("Cited in recent evidence")
+    MEDIUM = "medium", _("Inferred from recent evidence")
+    LOW = "low", _("Not seen since 2019")
+
+
+class FieldsStatus(models.TextChoices):
+    """Where a table's columns come from."""
+
+    TEMPLATE = "template", _("This year's template")
+    CATALOG = "2019", _("The 2019 table set")
+    PROVISIONAL = "provisional", _("Provisional (字段待确认)")
+    UNKNOWN = "unknown", _("Not public (字段待确认)")
 
 
 class CodeList(models.Model):
@@ -158,6 +186,29 @@ class TableSpec(models.Model):
     rules = models.JSONField(_("rules"), default=list, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     spec_version = models.PositiveIntegerField(_("spec version"), default=1)
+    # Provenance: where the code, name and columns come from, and how sure that is.
+    supplement = models.CharField(
+        _("supplementary set"), max_length=20, choices=Supplement.choices, blank=True
+    )
+    confidence = models.CharField(
+        _("confidence"), max_length=10, choices=Confidence.choices, default=Confidence.HIGH
+    )
+    fields_status = models.CharField(
+        _("columns"), max_length=12, choices=FieldsStatus.choices, default=FieldsStatus.CATALOG
+    )
+    source = models.TextField(_("source"), blank=True)
+    previous_code = models.CharField(_("code in the 2019 set"), max_length=30, blank=True)
+    # The table's code in the previous cycle when a template pack renumbered it ("" = the same
+    # code; NO_LAST_YEAR = new this year): yoy.previous_report finds last year's data by it.
+    last_year_code = models.CharField(_("code last year"), max_length=30, blank=True)
+    template = models.ForeignKey(
+        "collection.TemplateFile",
+        verbose_name=_("the platform's blank template"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["cycle", "position"]
@@ -169,6 +220,13 @@ class TableSpec(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    NO_LAST_YEAR = "-"
+
+    @property
+    def fields_pending(self) -> bool:
+        """字段待确认: the columns are not public yet; the year's template settles them."""
+        return self.fields_status in (FieldsStatus.PROVISIONAL, FieldsStatus.UNKNOWN)
 
 
 TYPE_LABELS = {
@@ -639,3 +697,8 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cycle} {self.filename or self.pk} ({self.state})"
+
+
+from collection.models_templates import TemplateFile, TemplatePack  # noqa: E402
+
+__all__ = ["TemplateFile", "TemplatePack"]

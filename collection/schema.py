@@ -8,6 +8,7 @@ schema; a ``Finding`` is one problem, located by Excel row and column.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
@@ -34,17 +35,34 @@ class Severity(StrEnum):
     HINT = "hint"  # 提示
 
 
+# A code list whose name starts with this is known to be incomplete ("PARTIAL", "PARTIAL·收录情况"):
+# a value outside it asks for an explanation instead of being an error, and the template's
+# dropdown warns instead of refusing.
+PARTIAL_LIST = "PARTIAL"
+PERCENT = "percent"  # the format of a decimal field the platform takes as a percentage (94.8)
+
+
 @dataclass(frozen=True)
 class FieldSchema:
     name: str  # the Chinese header text, exactly as in the platform's template
     type: FieldType
     required: bool = False
     max_len: int | None = None
-    format: str | None = None  # YYYY, YYYY-MM, YYYYMM, YYYY-MM-DD, url, mobile, email
+    format: str | None = None  # YYYY, YYYY-MM, YYYYMM, YYYY-MM-DD, url, mobile, email, percent
     codes: tuple[str, ...] = ()
     code_list: str | None = None
     help: str = ""
     multi: bool = False  # several values separated by ";"
+
+    @property
+    def percent(self) -> bool:
+        """A ratio stored as the platform stores it: 94.8 for 94.8 % (docs/rules.md)."""
+        return self.format == PERCENT
+
+    @property
+    def codes_open(self) -> bool:
+        """The code list is known to be incomplete (see PARTIAL_LIST)."""
+        return bool(self.codes) and (self.code_list or "").startswith(PARTIAL_LIST)
 
 
 # Rule kinds that read other tables (collection/validation/crosstable.py); an upload's own check
@@ -77,8 +95,16 @@ class TableSchema:
     rules: tuple[RuleSpec, ...] = ()
     is_base_table: bool = False
     may_be_empty: bool = False
+    # Prerequisites: the other tables its cross-table rules read (``rule_tables``).
     depends_on: tuple[str, ...] = ()
     spec_version: int = 1
+    # Where the columns come from (FieldsStatus): "template", "2019", "provisional", "unknown".
+    fields_status: str = "2019"
+
+    @property
+    def fields_pending(self) -> bool:
+        """字段待确认: the columns are not public yet; the year's template settles them."""
+        return self.fields_status in ("provisional", "unknown")
 
     @property
     def headers(self) -> list[str]:
@@ -240,6 +266,18 @@ def rule_specs(entries: list[dict[str, Any]]) -> tuple[list[RuleSpec], tuple[str
     return specs, key
 
 
+def rule_tables(rules: Iterable[RuleSpec], own: str) -> tuple[str, ...]:
+    """The other tables that ``rules`` read (every table a cross-table rule names, the base
+    tables its codes come from included), in the order they first appear; never ``own``."""
+    from collection.validation.crosstable import referenced_tables  # it imports this module
+
+    found: dict[str, None] = {}
+    for rule in rules:
+        if rule.kind in CROSS_TABLE_KINDS:
+            found.update(dict.fromkeys(t for t in referenced_tables(rule) if t != own))
+    return tuple(found)
+
+
 @cache
 def catalog() -> dict[str, Any]:
     return json.loads(CATALOG_FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
@@ -264,6 +302,7 @@ def catalog_schemas() -> dict[str, TableSchema]:
             rules=tuple(specs),
             is_base_table=table["is_base_table"],
             may_be_empty=table["may_be_empty"],
-            depends_on=tuple(table["depends_on"]),
+            depends_on=rule_tables(specs, table["code"]),
+            fields_status=table.get("fields_status", "2019"),
         )
     return found

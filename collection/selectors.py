@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from collection.models import Cycle, FieldSpec, TableSpec
-from collection.schema import FieldSchema, FieldType, TableSchema, catalog_schemas, rule_specs
+from collection.models import Assignment, Cycle, FieldSpec, FieldsStatus, Supplement, TableSpec
+from collection.schema import (
+    FieldSchema,
+    FieldType,
+    TableSchema,
+    catalog_schemas,
+    rule_specs,
+    rule_tables,
+)
 from collection.specdiff import HeaderDiff, diff_headers
 
 _schema_cache: dict[tuple[int, int], TableSchema] = {}
@@ -25,14 +33,89 @@ def table_list(cycle: Cycle) -> QuerySet[TableSpec]:
     return cycle.tables.order_by("position")
 
 
+# The supplementary sets in the order the pages list them, with their names there.
+SET_ORDER: list[str] = [Supplement.TEACHER_EDUCATION, Supplement.MEDICAL, Supplement.ENGINEERING]
+SET_LABELS = {
+    Supplement.TEACHER_EDUCATION: _("Teacher education supplementary tables (表SF)"),
+    Supplement.MEDICAL: _("Medical supplementary tables"),
+    Supplement.ENGINEERING: _("Engineering supplementary tables (表GK)"),
+}
+PENDING = (FieldsStatus.PROVISIONAL, FieldsStatus.UNKNOWN)
+
+
+def chosen_sets(cycle: Cycle) -> list[str]:
+    """The supplementary sets the cycle fills (Cycle.supplements), in page order."""
+    return [s for s in SET_ORDER if s in (cycle.supplements or [])]
+
+
+def tables_in_scope(cycle: Cycle) -> QuerySet[TableSpec]:
+    """The tables the college fills in ``cycle``: the main set, the supplementary sets the
+    cycle chose, and any table already in the 分工表 (a set unticked after its tables were
+    assigned keeps those tables: they are collected, and the pages say their set is not
+    chosen). The one answer for the breakdown and its sheet, the templates, the cycle page,
+    the dashboard, completeness and the export, so that they never disagree."""
+    assigned = Assignment.objects.filter(cycle=cycle).values("table_id")
+    return cycle.tables.filter(
+        Q(supplement="") | Q(supplement__in=chosen_sets(cycle)) | Q(pk__in=assigned)
+    ).order_by("position", "code")
+
+
+def assignments_in_scope(cycle: Cycle) -> QuerySet[Assignment]:
+    """The cycle's 分工表 rows whose tables are in scope (``tables_in_scope``)."""
+    return Assignment.objects.filter(cycle=cycle, table__in=tables_in_scope(cycle))
+
+
+def tables_outside_sets(cycle: Cycle) -> list[TableSpec]:
+    """Tables in scope only because they are in the 分工表: their set is not chosen."""
+    return list(
+        tables_in_scope(cycle).exclude(supplement="").exclude(supplement__in=chosen_sets(cycle))
+    )
+
+
+def set_not_chosen(cycle: Cycle, table: TableSpec) -> bool:
+    return bool(table.supplement) and table.supplement not in chosen_sets(cycle)
+
+
+def tables_fields_pending(cycle: Cycle) -> list[TableSpec]:
+    """Tables of the 分工表 whose columns are 字段待确认 (not public, or provisional) until the
+    office loads their template from the year's pack: publishing them warns."""
+    pending = assignments_in_scope(cycle).filter(table__fields_status__in=PENDING)
+    return [a.table for a in pending.select_related("table").order_by("table__position")]
+
+
+@dataclass
+class TableGroup:
+    """A heading of the table lists: a category of the main set, or a supplementary set."""
+
+    title: str
+    tables: list[TableSpec]
+    supplement: str = ""
+    chosen: bool = True  # False: a set not chosen, listed for its tables in the 分工表
+
+
+def table_groups(cycle: Cycle, tables: list[TableSpec]) -> list[TableGroup]:
+    """``tables`` (in position order) under headings: the main set by category, then each
+    supplementary set (a chosen set without any table yet is listed empty)."""
+    groups: list[TableGroup] = []
+    for table in tables:
+        if table.supplement:
+            continue
+        if not groups or groups[-1].title != table.category:
+            groups.append(TableGroup(table.category, []))
+        groups[-1].tables.append(table)
+    chosen = chosen_sets(cycle)
+    for supplement in SET_ORDER:
+        members = [t for t in tables if t.supplement == supplement]
+        if members or supplement in chosen:
+            title = str(SET_LABELS[supplement])  # type: ignore[index]
+            groups.append(TableGroup(title, members, supplement, supplement in chosen))
+    return groups
+
+
 def tables_of_unit(cycle: Cycle, unit_id: int) -> list[TableSpec]:
     """The tables a unit fills in a cycle: responsible for, or assisting in (the 分工表)."""
-    from django.db.models import Q
-
-    from collection.models import Assignment
-
     assignments = (
-        Assignment.objects.filter(cycle=cycle)
+        assignments_in_scope(cycle)
         .filter(Q(responsible_unit_id=unit_id) | Q(assisting_units__id=unit_id))
         .select_related("table")
         .distinct()
@@ -80,8 +163,9 @@ def table_schema(spec: TableSpec) -> TableSchema:
             rules=tuple(specs),
             is_base_table=spec.is_base_table,
             may_be_empty=spec.may_be_empty,
-            depends_on=tuple(spec.depends_on),
+            depends_on=rule_tables(specs, spec.code),
             spec_version=spec.spec_version,
+            fields_status=spec.fields_status,
         )
     return _schema_cache[key]
 
@@ -101,20 +185,27 @@ class TableChange:
     headers: HeaderDiff | None = None  # None when the table is new or gone
     status: str = "changed"  # "added", "removed", "changed"
     details: list[str] = field(default_factory=list)
+    last_year_code: str = ""  # the table's code last year when the platform renumbered it
+    last_year_name: str = ""
 
 
 def cycle_changes(cycle: Cycle) -> list[TableChange]:
-    """What changed in the cycle's specs since the previous cycle: tables, columns, types."""
+    """What changed in the cycle's specs since the previous cycle: tables (renumbered ones
+    matched through ``TableSpec.last_year_code``), columns, types."""
     if cycle.previous_id is None:
         return []
     now = {t.code: t for t in table_list(cycle).prefetch_related("fields__code_list")}
     before = {t.code: t for t in table_list(cycle.previous).prefetch_related("fields__code_list")}  # type: ignore[arg-type]
     changes = []
+    matched: set[str] = set()
     for code, table in now.items():
-        if code not in before:
+        old_code = table.last_year_code or code
+        if table.last_year_code == TableSpec.NO_LAST_YEAR or old_code not in before:
             changes.append(TableChange(code, table.name, status="added"))
             continue
-        old_fields = {f.name: f for f in before[code].fields.all()}
+        matched.add(old_code)
+        old = before[old_code]
+        old_fields = {f.name: f for f in old.fields.all()}
         new_fields = list(table.fields.all())
         diff = diff_headers(list(old_fields), [f.name for f in new_fields])
         details = []
@@ -129,9 +220,21 @@ def cycle_changes(cycle: Cycle) -> list[TableChange]:
             new_codes = f.code_list.values if f.code_list else []
             if old_codes != new_codes:
                 details.append(f"{f.name}: 代码表 {len(old_codes)} → {len(new_codes)} 项")
-        if diff.changed or details or table.name != before[code].name:
-            changes.append(TableChange(code, table.name, headers=diff, details=details))
+        renumbered = old_code != code
+        if diff.changed or details or table.name != old.name or renumbered:
+            changes.append(
+                TableChange(
+                    code,
+                    table.name,
+                    headers=diff,
+                    details=details,
+                    last_year_code=old_code if renumbered else "",
+                    last_year_name=old.name if table.name != old.name else "",
+                )
+            )
     changes += [
-        TableChange(code, t.name, status="removed") for code, t in before.items() if code not in now
+        TableChange(code, t.name, status="removed")
+        for code, t in before.items()
+        if code not in matched
     ]
     return changes

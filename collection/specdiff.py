@@ -59,13 +59,38 @@ def diff_headers(old: list[str], new: list[str]) -> HeaderDiff:
             unmatched_new.remove(twin)
     result.removed = unmatched_old
     result.added = unmatched_new
-    # Order of the headers both sides share (renames included): a header is moved when the
-    # shared sequence differs at its place.
+    # Order of the headers both sides share (renames included): the fewest headers that moved,
+    # i.e. those outside the longest run kept in order (one column taken from the front to the
+    # end is one move, not a shift of every column between).
     rename_map = dict(result.renamed)
     mapped = [rename_map.get(h, new_keys.get(header_key(h))) for h in old]
     shared_old = [h for h in mapped if h is not None]
     shared_new = [h for h in new if h in set(shared_old)]
-    result.moved = [a for a, b in zip(shared_old, shared_new, strict=True) if a != b]
+    kept = _in_order(shared_old, shared_new)
+    result.moved = [h for h in shared_new if h not in kept]
     # Renamed headers whose text differs only trivially are not renames at all.
     result.renamed = [(o, n) for o, n in result.renamed if o != n]
     return result
+
+
+def _in_order(a: list[str], b: list[str]) -> set[str]:
+    """The headers of a longest common subsequence of ``a`` and ``b`` (a table has tens of
+    columns: the quadratic table is nothing)."""
+    lengths = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) - 1, -1, -1):
+        for j in range(len(b) - 1, -1, -1):
+            lengths[i][j] = (
+                lengths[i + 1][j + 1] + 1
+                if a[i] == b[j]
+                else max(lengths[i + 1][j], lengths[i][j + 1])
+            )
+    kept, i, j = set(), 0, 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            kept.add(a[i])
+            i, j = i + 1, j + 1
+        elif lengths[i + 1][j] >= lengths[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return kept

@@ -9,6 +9,7 @@ urlpatterns = [
     path("cycles/new/", views.cycle_create, name="cycle_create"),
     path("cycles/<int:year>/changes/", views.cycle_changes, name="cycle_changes"),
     path("cycles/<int:year>/templates.zip", views.cycle_templates, name="cycle_templates"),
+    path("cycles/<int:year>/supplements/", views.cycle_supplements, name="cycle_supplements"),
     path(
         "cycles/<int:year>/units/<int:unit_id>/templates.zip",
         views.unit_templates,
@@ -71,4 +72,31 @@ urlpatterns += [
     path("announcements/<int:pk>/publish/", va.announcement_publish, name="announcement_publish"),
     path("announcements/<int:pk>/remind/", va.announcement_remind, name="announcement_remind"),
     path("announcements/<int:pk>/read/", va.announcement_read, name="announcement_read"),
+]
+
+# The year's template pack (collection/views_templatepack.py).
+from collection import views_templatepack as vt  # noqa: E402
+
+urlpatterns += [
+    path("cycles/<int:year>/template-pack/", vt.templatepack_upload, name="templatepack_upload"),
+    path(
+        "cycles/<int:year>/template-pack/<int:pk>/",
+        vt.templatepack_report,
+        name="templatepack_report",
+    ),
+    path(
+        "cycles/<int:year>/template-pack/<int:pk>/matches/",
+        vt.templatepack_match,
+        name="templatepack_match",
+    ),
+    path(
+        "cycles/<int:year>/template-pack/<int:pk>/confirm/",
+        vt.templatepack_confirm,
+        name="templatepack_confirm",
+    ),
+    path(
+        "cycles/<int:year>/template-pack/<int:pk>/discard/",
+        vt.templatepack_discard,
+        name="templatepack_discard",
+    ),
 ]

@@ -14,12 +14,19 @@ from accounts.models import Unit
 from accounts.selectors import is_office
 from collection import selectors
 from collection.access import get_cycle, get_table
+from collection.dependencies import table_prerequisites
 from collection.excel.reader import read_headers
 from collection.excel.template import build_template, build_templates_zip
-from collection.forms import CycleCreateForm, FieldSpecForm, TemplateUploadForm
+from collection.forms import (
+    CycleCreateForm,
+    CycleSupplementsForm,
+    FieldSpecForm,
+    TemplateUploadForm,
+)
 from collection.models import Cycle, FieldSpec, TableSpec
 from collection.schema import RejectedFile
 from collection.services import specs as spec_services
+from collection.services.assignments import cycle_supplements_set
 from collection.services.breakdown_copy import breakdown_copy_last
 from collection.services.closed import closed_message
 from collection.specdiff import diff_headers
@@ -124,11 +131,59 @@ def cycle_changes(request: HttpRequest, year: int) -> HttpResponse:
     )
 
 
+@require_POST
+def cycle_supplements(request: HttpRequest, year: int) -> HttpResponse:
+    """The office chooses the supplementary table sets the college fills (cycle page)."""
+    cycle = get_cycle(request.user, year, edit=True)  # type: ignore[arg-type]
+    form = CycleSupplementsForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(
+                _("Tick only the supplementary table sets listed; nothing was changed.")
+            )
+        cycle = cycle_supplements_set(
+            actor=request.user,  # type: ignore[arg-type]
+            cycle=cycle,
+            supplements=form.cleaned_data["supplements"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("review:cycle_detail", year=year)
+    _supplements_messages(request, cycle)
+    return redirect("review:cycle_detail", year=year)
+
+
+def _supplements_messages(request: HttpRequest, cycle: Cycle) -> None:
+    chosen = selectors.chosen_sets(cycle)
+    names = "、".join(str(selectors.SET_LABELS[s]) for s in chosen) or _("no supplementary set")  # type: ignore[index]
+    messages.success(request, _("Supplementary table sets saved: %(sets)s.") % {"sets": names})
+    if kept := selectors.tables_outside_sets(cycle):
+        messages.warning(
+            request,
+            _(
+                "These tables belong to a set that is no longer ticked but are in the task "
+                "breakdown, so they are still collected: %(tables)s."
+            )
+            % {"tables": "、".join(t.code for t in kept)},
+        )
+    in_scope = set(selectors.tables_in_scope(cycle).values_list("supplement", flat=True))
+    for supplement in chosen:
+        if supplement not in in_scope:
+            messages.info(request, empty_set_message(supplement))
+
+
+def empty_set_message(supplement: str) -> str:
+    return _(
+        "%(set)s: this cycle has no table of the set yet. Its tables appear once you load "
+        "this year's template pack (加载本年度模板包) on the cycle page."
+    ) % {"set": selectors.SET_LABELS[supplement]}  # type: ignore[index]
+
+
 def cycle_templates(request: HttpRequest, year: int) -> HttpResponse:
     """Every template of the cycle as a zip, or only the tables ticked (?table=…&table=…)."""
     cycle = get_cycle(request.user, year)  # type: ignore[arg-type]
     wanted = set(request.GET.getlist("table"))
-    tables = [t for t in selectors.table_list(cycle) if not wanted or t.code in wanted]
+    tables = [t for t in selectors.tables_in_scope(cycle) if not wanted or t.code in wanted]
     if not tables:
         raise Http404
     content = build_templates_zip(
@@ -176,6 +231,7 @@ def table_detail(request: HttpRequest, year: int, code: str) -> HttpResponse:
             "table": table,
             "fields": table.fields.all(),
             "schema": schema,
+            "prerequisites": table_prerequisites(table),
             "can_edit": is_office(request.user) and not table.cycle.is_closed,  # type: ignore[arg-type]
         },
     )

@@ -35,8 +35,9 @@ from collection.breakdown_io import (
     unassigned_tables,
 )
 from collection.models import Assignment, Cycle, TableSpec
+from collection.selectors import chosen_sets, tables_fields_pending, tables_in_scope
 from collection.services.assignments import assignment_set, breakdown_publish
-from collection.views import XLSX, _attachment
+from collection.views import XLSX, _attachment, empty_set_message
 
 
 def _day_input() -> forms.DateInput:
@@ -89,17 +90,43 @@ def _cycle_for_edit(user: User, year: int) -> Cycle:
     return cycle
 
 
+def fields_pending_message(tables: list[TableSpec], *, published: bool) -> str:
+    """What to do about tables of the 分工表 whose columns are 字段待确认."""
+    names = {"tables": "、".join(f"{t.code} {t.name}" for t in tables)}
+    if published:
+        text = _(
+            "These tables were published while their columns are still pending (字段待确认): "
+            "%(tables)s. Load this year's template pack (加载本年度模板包) on the cycle page so "
+            "that their columns follow the platform's templates, then ask their units to "
+            "download the templates again."
+        )
+    else:
+        text = _(
+            "The columns of these tables are still pending (字段待确认): %(tables)s. Their "
+            "units would fill provisional templates. Load this year's template pack "
+            "(加载本年度模板包) on the cycle page first, so that their columns follow the "
+            "platform's templates; you may still publish now."
+        )
+    return text % names
+
+
 @require_GET
 def breakdown(request: HttpRequest, year: int) -> HttpResponse:
     cycle = get_cycle(request.user, year)  # type: ignore[arg-type]
+    rows = breakdown_rows(cycle)
+    present = {row.table.supplement for row in rows}
+    can_edit = is_office(request.user) and not cycle.is_closed  # type: ignore[arg-type]
+    pending = tables_fields_pending(cycle) if can_edit else []
     return render(
         request,
         "collection/breakdown.html",
         {
             "cycle": cycle,
-            "rows": breakdown_rows(cycle),
-            "unassigned": unassigned_tables(cycle),
-            "can_edit": is_office(request.user) and not cycle.is_closed,  # type: ignore[arg-type]
+            "rows": rows,
+            "unassigned": [row.table for row in rows if row.assignment is None],
+            "empty_sets": [empty_set_message(s) for s in chosen_sets(cycle) if s not in present],
+            "fields_pending": fields_pending_message(pending, published=False) if pending else "",
+            "can_edit": can_edit,
         },
     )
 
@@ -107,8 +134,8 @@ def breakdown(request: HttpRequest, year: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def breakdown_row(request: HttpRequest, year: int, code: str) -> HttpResponse:
     cycle = _cycle_for_edit(request.user, year)  # type: ignore[arg-type]
-    table = TableSpec.objects.filter(cycle=cycle, code=code).first()
-    if table is None:
+    table = tables_in_scope(cycle).filter(code=code).first()
+    if table is None:  # not in the cycle, or of a supplementary set the cycle does not fill
         raise Http404
     current = Assignment.objects.filter(cycle=cycle, table=table).first()
     initial = {}
@@ -261,8 +288,9 @@ def breakdown_import_confirm(request: HttpRequest, year: int) -> HttpResponse:
 @require_POST
 def breakdown_publish_view(request: HttpRequest, year: int) -> HttpResponse:
     cycle = _cycle_for_edit(request.user, year)  # type: ignore[arg-type]
-    # A table without a responsible unit is not collected this year (a medical college fills no
-    # 师范类 SF tables, for instance); publishing goes ahead and says which tables are left out.
+    # A table in scope without a responsible unit is not collected this year; publishing goes
+    # ahead and says which tables are left out. Tables of supplementary sets the cycle does
+    # not fill are out of scope (the cycle page's setting) and not listed.
     missing = unassigned_tables(cycle)
     try:
         added = breakdown_publish(actor=request.user, cycle=cycle)  # type: ignore[arg-type]
@@ -284,4 +312,6 @@ def breakdown_publish_view(request: HttpRequest, year: int) -> HttpResponse:
                 )
                 % {"count": len(missing), "tables": "、".join(t.code for t in missing[:15])},
             )
+        if pending := tables_fields_pending(cycle):
+            messages.warning(request, fields_pending_message(pending, published=True))
     return redirect("collection:breakdown", year=year)

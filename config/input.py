@@ -55,9 +55,10 @@ def refused_part(request: HttpRequest) -> str | None:
     return None
 
 
-class RefuseControlCharactersMiddleware:
-    """Placed after the session and locale middleware (the page is in the person's language)
-    and before anything that reads the input."""
+class DropControlCharacterCookiesMiddleware:
+    """Placed before the session middleware, which reads the session cookie when the request
+    comes in: a cookie holding a control character is dropped (a tampered session cookie means
+    signed out; on PostgreSQL its NUL would otherwise reach the session query)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -66,6 +67,17 @@ class RefuseControlCharactersMiddleware:
         for name, value in list(request.COOKIES.items()):
             if has_control_characters(name) or has_control_characters(value):
                 del request.COOKIES[name]
+        return self.get_response(request)
+
+
+class RefuseControlCharactersMiddleware:
+    """Placed after the session and locale middleware (the page is in the person's language)
+    and before anything that reads the input."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         part = refused_part(request)
         if part is not None:
             return render(

@@ -31,6 +31,7 @@ from collection.models import (
     TableSpec,
     Upload,
 )
+from collection.selectors import assignments_in_scope, tables_in_scope
 from collection.services.uploads import unpack
 from review.selectors import unit_ids_by_role
 
@@ -101,7 +102,7 @@ def completeness_for_user(
     """What is missing in ``cycle`` as ``user`` may see it: everything for a college-wide role;
     else the tables their units contribute to (their own rows) and, for the tables their
     units are responsible for, every unit's part. Filters: unit code, table category."""
-    contributions = Contribution.objects.filter(assignment__cycle=cycle)
+    contributions = Contribution.objects.filter(assignment__in=assignments_in_scope(cycle))
     whole = sees_whole_cycle(user)
     if not whole:
         mine = set().union(*unit_ids_by_role(user).values())
@@ -133,7 +134,7 @@ def completeness_for_user(
     _fill_empty_required(cycle, items)
     not_in_breakdown: list[TableSpec] = []
     if whole and not unit:
-        tables = TableSpec.objects.filter(cycle=cycle).exclude(
+        tables = tables_in_scope(cycle).exclude(
             pk__in=Assignment.objects.filter(cycle=cycle).values("table_id")
         )
         if category:
@@ -143,7 +144,7 @@ def completeness_for_user(
     if unit and not units:
         units = list(Unit.objects.filter(code=unit))
     categories = list(
-        TableSpec.objects.filter(cycle=cycle)
+        tables_in_scope(cycle)
         .exclude(category="")
         .order_by("category")
         .values_list("category", flat=True)

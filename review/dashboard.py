@@ -29,6 +29,7 @@ from collection.models import (
     TableReport,
     TableReportState,
 )
+from collection.selectors import assignments_in_scope
 from review.models import Review
 
 S, R = ContributionState, TableReportState
@@ -201,8 +202,8 @@ class Dashboard:
 
 def _assignments(cycle: Cycle, *, category: str, unit_id: int | None) -> QuerySet[Assignment]:
     """The cycle's assignments in view: of a category, and those a unit is responsible for or
-    contributes to."""
-    found = Assignment.objects.filter(cycle=cycle)
+    contributes to. Only tables in scope (``collection.selectors.tables_in_scope``)."""
+    found = assignments_in_scope(cycle)
     if category:
         found = found.filter(table__category=category)
     if unit_id is not None:
@@ -394,7 +395,7 @@ def _events(
 
 
 def _categories(cycle: Cycle) -> list[str]:
-    found = Assignment.objects.filter(cycle=cycle).values_list("table__category", flat=True)
+    found = assignments_in_scope(cycle).values_list("table__category", flat=True)
     return sorted(set(found) - {""})
 
 

@@ -1,13 +1,15 @@
 """The cycle's export package (导出数据包): what leaves caiji for the national platform.
 
 One .zip with:
-- one file per approved table in the platform's import layout (``collection.excel.export``),
-  named ``表1-6 本科生基本情况.xlsx`` at the top of the zip, ready to upload;
+- one file per approved table, named ``表1-6 本科生基本情况.xlsx`` (or ``.xls``) at the top of
+  the zip, ready to upload: the platform's own template filled with the rows where the office
+  loaded this year's template, else caiji's standard layout (review/export_layout.py);
 - ``json/表1-6.json`` per table: field names and values (numbers as numbers, empty cells as
   null), for the API-based collection the ministry announced from 2025;
 - ``manifest.json``: per table its rows, the file's sha256, the content hash approved, the spec
-  version, the units' versions that were merged and the approvers of each stage with times;
-  the tables not included and why;
+  version, the units' versions that were merged and the approvers of each stage with times,
+  the layout it is written in with the template's sha256, warnings; the tables not included
+  and why;
 - ``汇总.xlsx``: the same as a workbook for people, and ``说明.txt``.
 
 Only approved (已审定) and uploaded (已上传) tables are exported, from the rows stored at the
@@ -24,22 +26,19 @@ temporary file that is then stored (review/export_jobs.py).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
-import xlsxwriter
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from collection.excel.export import COMPRESS_LEVEL, ZIP_DATE, is_plain_number, table_xlsx
+from collection.excel.export import COMPRESS_LEVEL, ZIP_DATE, is_plain_number
 from collection.models import (
     Contribution,
     ContributionState,
@@ -49,11 +48,13 @@ from collection.models import (
     TableSpec,
 )
 from collection.schema import FieldType, TableSchema
-from collection.selectors import table_schema
+from collection.selectors import assignments_in_scope, table_schema, tables_in_scope
 from collection.services.merge import merged_rows
 from collection.services.uploads import unpack
 from collection.services.versions import rows_hash
-from config.xlsx import TextCells
+from review.export_layout import CAIJI, table_file
+from review.export_layout import table_filename as table_filename  # used by the tests, bench
+from review.export_summary import readme, summary_xlsx
 from review.models import Review
 
 R = TableReportState
@@ -98,6 +99,11 @@ class TableEntry:
     versions: list[dict[str, Any]] = field(default_factory=list)
     approvers: list[dict[str, Any]] = field(default_factory=list)
     conflicts: int = 0  # unapproved tables only: key conflicts not settled yet
+    # "platform-template" (this year's template, filled), "platform-template-as-xlsx" (an .xls
+    # template too small for the rows) or "caiji" (no template loaded: caiji's standard layout)
+    layout: str = CAIJI
+    template: dict[str, Any] | None = None  # file, sha256, kind, sheet, header_row
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -121,6 +127,10 @@ class Package:
         return [t.code for t in self.tables if not t.approved]
 
     @property
+    def warnings(self) -> list[str]:
+        return [w for t in self.tables for w in t.warnings]
+
+    @property
     def complete(self) -> bool:
         """Every table of the task breakdown is in the package, approved (tables outside the
         breakdown are not collected this year and do not count)."""
@@ -139,6 +149,7 @@ class Package:
             "unapproved_tables": self.unapproved,
             "tables_count": len(self.tables),
             "rows": self.rows,
+            "warnings": self.warnings,
             "tables": [asdict(t) for t in self.tables],
             "not_included": self.not_included,
         }
@@ -160,15 +171,10 @@ def marked_path(path: str) -> str:
     return f"{stem}-{UNAPPROVED_MARK}.{ext}"
 
 
-def table_filename(schema: TableSchema) -> str:
-    # As the templates: a "/" would make a folder, the others are refused by Windows.
-    return re.sub(r'[\\/:*?"<>|]', "_", f"{schema.code} {schema.name}") + ".xlsx"
-
-
 def _reports(cycle: Cycle) -> list[TableReport]:
     return list(
-        TableReport.objects.filter(assignment__cycle=cycle)
-        .select_related("assignment__table", "assignment__responsible_unit")
+        TableReport.objects.filter(assignment__in=assignments_in_scope(cycle))
+        .select_related("assignment__table__template", "assignment__responsible_unit")
         .order_by("assignment__table__position", "assignment__table__code")
     )
 
@@ -179,7 +185,7 @@ def export_readiness(cycle: Cycle) -> dict[str, Any]:
     ready = [r for r in reports if r.state in EXPORTED_STATES]
     waiting = [r for r in reports if r.state not in EXPORTED_STATES]
     assigned = {r.assignment.table_id for r in reports}
-    unassigned = list(cycle.tables.exclude(pk__in=assigned).order_by("position"))
+    unassigned = list(tables_in_scope(cycle).exclude(pk__in=assigned))
     return {"ready": ready, "waiting": waiting, "unassigned": unassigned}
 
 
@@ -300,103 +306,6 @@ def table_json(
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _summary_xlsx(package: Package, cycle: Cycle) -> bytes:
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    cells = TextCells(book)  # table and unit names stay text, never a formula
-    bold = cells.format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    warn = cells.format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
-    sheet = book.add_worksheet("汇总")
-    headers = [
-        "表号",
-        "表名",
-        "状态",
-        "行数",
-        "文件",
-        "文件 SHA-256",
-        "内容哈希",
-        "各单位版本",
-        "二审",
-        "采集小组审核",
-        "学院审定",
-    ]
-    widths = [10, 30, 10, 8, 40, 66, 66, 30, 24, 24, 24]
-    for col, (header, width) in enumerate(zip(headers, widths, strict=True)):
-        sheet.write_string(0, col, header, bold)
-        sheet.set_column(col, col, width)
-    sheet.freeze_panes(1, 0)
-    for number, t in enumerate(package.tables, start=1):
-        by_stage = {
-            a["stage"]: f"{a['name']} {a['at'][:16].replace('T', ' ')}" for a in t.approvers
-        }
-        versions = "；".join(f"{v['unit_name']} 第{v['version']}版" for v in t.versions)
-        values = [
-            t.code,
-            t.name,
-            STATE_TEXT.get(R(t.state), t.state),
-            t.rows,
-            t.file,
-            t.sha256,
-            t.content_hash,
-            versions,
-            *(by_stage.get(str(stage), "") for stage in STAGES),
-        ]
-        for col, value in enumerate(values):
-            cells.write(sheet, number, col, value, warn if col == 2 and not t.approved else None)
-    info = book.add_worksheet("说明")
-    info.set_column(0, 0, 16)
-    info.set_column(1, 1, 80)
-    lines = [
-        ("年度", f"{cycle.year}"),
-        ("数据包", package.filename),
-        ("生成时间", package.generated_at),
-        ("生成人", (package.generated_by or {}).get("name", "命令行")),
-        ("表数", str(len(package.tables))),
-        ("数据行数", str(package.rows)),
-        ("是否完整", "是" if package.complete else "否"),
-    ]
-    if package.unapproved:
-        lines.append(
-            (
-                "注意",
-                f"本数据包含未审定的表（{'、'.join(package.unapproved)}），请勿上传到国家平台。",
-            )
-        )
-    for row, (key, value) in enumerate(lines):
-        info.write_string(row, 0, key, bold)
-        cells.write(info, row, 1, value, warn if key == "注意" else None)
-    if package.not_included:
-        missing = book.add_worksheet("未包含的表")
-        for col, header in enumerate(("表号", "表名", "原因")):
-            missing.write_string(0, col, header, bold)
-        missing.set_column(0, 0, 10)
-        missing.set_column(1, 2, 40)
-        for row, item in enumerate(package.not_included, start=1):
-            cells.write_row(missing, row, 0, [item["code"], item["name"], item["reason"]])
-    book.close()
-    return out.getvalue()
-
-
-def _readme(package: Package) -> bytes:
-    lines = [
-        f"高等教育质量监测国家数据平台 {package.cycle} 年度数据包（caiji 导出）",
-        "",
-        "每张已审定的表一个文件，格式与平台导入模板相同，可直接在平台导入；",
-        "json 文件夹为每张表的字段与数据（供平台接口报送使用）；",
-        "manifest.json 与 汇总.xlsx 列出每张表的行数、文件哈希、各单位版本和审核人。",
-    ]
-    if package.unapproved:
-        lines += [
-            "",
-            f"注意：本数据包含 {len(package.unapproved)} 张未审定的表，放在“{UNAPPROVED_DIR}”"
-            "文件夹中，仅供核对，请勿上传到国家平台。",
-        ]
-    if package.not_included:
-        lines += ["", "未包含的表（见 汇总.xlsx）："]
-        lines += [f"{t['code']} {t['name']}：{t['reason']}" for t in package.not_included]
-    return "\r\n".join(lines).encode("utf-8-sig") + b"\r\n"
-
-
 def _write(archive: zipfile.ZipFile, name: str, data: bytes, *, compress: bool = True) -> None:
     info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
     # An .xlsx is already deflated: compressing it again only costs time.
@@ -476,9 +385,10 @@ def package_write(
             rows = _in_schema_order(schema, headers, stored)
             content_hash = report.merged_hash if approved else rows_hash(schema.headers, rows)
             folder = "" if approved else f"{UNAPPROVED_DIR}/"
-            name = f"{folder}{table_filename(schema)}"
-            xlsx = table_xlsx(schema, rows)
-            _write(archive, name, xlsx, compress=False)
+            written = table_file(spec, schema, rows)
+            name = f"{folder}{written.name}"
+            # An .xlsx is deflated already; an .xls is not.
+            _write(archive, name, written.content, compress=name.endswith(".xls"))
             json_name = f"{folder}json/{schema.code}.json"
             document = table_json(
                 schema, rows, cycle=cycle.year, approved=approved, content_hash=content_hash
@@ -488,12 +398,12 @@ def package_write(
                 TableEntry(
                     code=schema.code,
                     name=schema.name,
-                    sheet=schema.sheet_name,
+                    sheet=written.sheet or schema.sheet_name,
                     state=str(report.state),
                     approved=approved,
                     rows=len(rows),
                     file=name,
-                    sha256=hashlib.sha256(xlsx).hexdigest(),
+                    sha256=hashlib.sha256(written.content).hexdigest(),
                     json_file=json_name,
                     json_sha256=hashlib.sha256(document).hexdigest(),
                     content_hash=content_hash,
@@ -502,12 +412,15 @@ def package_write(
                     versions=versions.get(report.assignment_id, []),
                     approvers=approvers.get(report.pk, []) if approved else [],
                     conflicts=conflicts,
+                    layout=written.layout,
+                    template=written.template,
+                    warnings=written.warnings,
                 )
             )
             if progress is not None:
                 progress(done + 1, total)
-        _write(archive, "汇总.xlsx", _summary_xlsx(package, cycle), compress=False)
+        _write(archive, "汇总.xlsx", summary_xlsx(package, cycle), compress=False)
         manifest = json.dumps(package.manifest(), ensure_ascii=False, indent=2).encode()
         _write(archive, "manifest.json", manifest)
-        _write(archive, "说明.txt", _readme(package))
+        _write(archive, "说明.txt", readme(package))
     return package

@@ -136,6 +136,7 @@ def export_job_run(*, job_id: int) -> None:
                 job.sha256, job.size = digest.hexdigest(), size
                 job.tables, job.rows = len(package.tables), package.rows
                 job.unapproved = package.unapproved
+                job.message = "\n".join(package.warnings)  # layout warnings (export_layout)
                 job.finished_at = timezone.now()
                 job.save()
                 event_record(

@@ -1,5 +1,3 @@
-from itertools import groupby
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +10,7 @@ from accounts.roles import UnitRole
 from accounts.selectors import college_roles_of_user, is_office, unit_roles_of_user
 from collection import selectors
 from collection.access import get_cycle
-from collection.forms import CycleDatesForm
+from collection.forms import CycleDatesForm, CycleSupplementsForm
 from collection.models import Cycle, TableReportState
 from collection.services import specs as spec_services
 from collection.services.closed import closed_message
@@ -78,16 +76,16 @@ def cycle_detail(request: HttpRequest, year: int) -> HttpResponse:
         else:
             messages.success(request, _("The dates have been saved."))
             return redirect("review:cycle_detail", year=cycle.year)
-    tables = list(selectors.table_list(cycle))
-    categories = [(name, list(group)) for name, group in groupby(tables, key=lambda t: t.category)]
+    tables = list(selectors.tables_in_scope(cycle))
     return render(
         request,
         "collection/cycle_detail.html",
         {
             "cycle": cycle,
-            "categories": categories,
+            "categories": selectors.table_groups(cycle, tables),
             "table_count": len(tables),
             "form": form,
+            "supplements_form": CycleSupplementsForm(initial={"supplements": cycle.supplements}),
             "can_edit": is_office(request.user) and not cycle.is_closed,  # type: ignore[arg-type]
             "can_export": is_office(request.user),  # type: ignore[arg-type]
             "transitions": workflow.cycle_transitions(cycle, request.user),  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from review.export_jobs import (
     job_view,
     require_office,
 )
+from review.export_layout import export_layouts
 
 JOBS_SHOWN = 20
 
@@ -72,6 +73,7 @@ def cycle_export(request: HttpRequest, year: int) -> HttpResponse:
             "cycle": cycle,
             "ready": readiness["ready"],
             "waiting": readiness["waiting"],
+            **export_layouts(readiness),
             "unassigned": readiness["unassigned"],
             "jobs": jobs,
             "jobs_active": any(not j["finished"] for j in jobs),

@@ -897,6 +897,22 @@ def breakdown_row_data(w: World, t: Target) -> dict[str, Any]:
     }
 
 
+def a_template_pack(w: World) -> list[Target]:
+    """A template pack waiting for confirmation in 2026 (one template: 表1-6's header row)."""
+    from collection.templatepack.services import pack_prepare, template_pack_upload
+
+    pack = template_pack_upload(
+        actor=w.people["xia"],
+        cycle=w.cycle,
+        prepared=pack_prepare([("表1-6 本科生基本情况.xlsx", header_only("表1-6"))]),
+    )
+    return [Target("2026 pack", {"year": w.cycle.year, "pk": pack.pk}, pack)]
+
+
+def template_pack_data(w: World, t: Target) -> dict[str, Any]:
+    return {"templates": xlsx_file(header_only("表1-6"), "表1-6 本科生基本情况.xlsx")}
+
+
 def breakdown_sheet_data(w: World, t: Target) -> dict[str, Any]:
     book = Workbook()
     sheet = book.active
@@ -936,6 +952,9 @@ REGISTRY: dict[str, Entry] = {
     "collection:cycle_create": Entry(no_args, office_only, POST, cycle_create_data),
     "collection:cycle_changes": Entry(the_cycle, everyone_signed_in),
     "collection:cycle_templates": Entry(the_cycle, everyone_signed_in),
+    "collection:cycle_supplements": Entry(
+        the_cycle, office_only, POST, lambda w, t: {"supplements": ["medical"]}
+    ),
     "collection:unit_templates": Entry(every_unit, unit_templates_rule),
     "collection:table_detail": Entry(the_table, everyone_signed_in),
     "collection:table_template": Entry(the_table, everyone_signed_in),
@@ -956,6 +975,14 @@ REGISTRY: dict[str, Entry] = {
         GET_POST,
         breakdown_row_data,
     ),
+    # The year's template pack (collection/views_templatepack.py): the office only.
+    "collection:templatepack_upload": Entry(the_cycle, office_only, GET_POST, template_pack_data),
+    "collection:templatepack_report": Entry(a_template_pack, office_only),
+    "collection:templatepack_match": Entry(
+        a_template_pack, office_only, POST, lambda w, t: {"match-0": "new"}
+    ),
+    "collection:templatepack_confirm": Entry(a_template_pack, office_only, POST, token_data),
+    "collection:templatepack_discard": Entry(a_template_pack, office_only, POST),
     # The cycle page (review/views.py): everyone reads, the office edits and advances.
     "review:cycle_detail": Entry(the_cycle, read_or_office, GET_POST, cycle_dates_data),
     "review:cycle_advance": Entry(the_cycle, office_only, POST, advance_data),

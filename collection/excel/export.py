@@ -188,16 +188,19 @@ def _column_cells(
     numeric: bool,
     strings: dict[str, int],
     plain: dict[str, bool],
+    styles: tuple[int, int, int] = (S_TEXT, S_TEXT_QUOTED, S_NUMBER),
 ) -> list[str]:
     """The cells of one column, "" for an empty one (a whole column at a time: the loops stay
-    in list comprehensions, with one dict lookup per value)."""
+    in list comprehensions, with one dict lookup per value). ``styles`` are the style indexes
+    of text, quoted text and number cells (a filled template has its own)."""
     index = strings.setdefault  # a new text gets the next index: the shared-string order
+    s_text, s_quoted, s_number = styles
     if not numeric:
         return [
             (
-                f'<c r="{letter}{n}" t="s" s="{S_TEXT}"><v>{index(v, len(strings))}</v></c>'
+                f'<c r="{letter}{n}" t="s" s="{s_text}"><v>{index(v, len(strings))}</v></c>'
                 if v[0] not in FORMULA_CHARS
-                else f'<c r="{letter}{n}" t="s" s="{S_TEXT_QUOTED}"><v>{index(v, len(strings))}</v></c>'
+                else f'<c r="{letter}{n}" t="s" s="{s_quoted}"><v>{index(v, len(strings))}</v></c>'
             )
             if v
             else ""
@@ -212,9 +215,9 @@ def _column_cells(
         if is_number is None:
             is_number = plain[v] = is_plain_number(v)
         if is_number:
-            cells.append(f'<c r="{letter}{n}" s="{S_NUMBER}"><v>{v}</v></c>')
+            cells.append(f'<c r="{letter}{n}" s="{s_number}"><v>{v}</v></c>')
         else:
-            style = S_TEXT_QUOTED if v[0] in FORMULA_CHARS else S_TEXT
+            style = s_quoted if v[0] in FORMULA_CHARS else s_text
             cells.append(
                 f'<c r="{letter}{n}" t="s" s="{style}"><v>{index(v, len(strings))}</v></c>'
             )

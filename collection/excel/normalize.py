@@ -16,10 +16,14 @@ How much is converted depends on the field (the choice the rest of caiji relies 
   email formats), numbers, dates and booleans: full NFKC, so “１００１”, “２０２３年９月” and
   “－” are read as typed on a half-width keyboard.
 * Code fields: free-text cleaning, then a value that equals one of the field's codes up to
-  width, case and spaces becomes that code exactly (“（” and “(” both give the catalog's form).
+  width, case, spaces and 其它/其他 becomes that code exactly (“（” and “(” both give the
+  catalog's form).
 * Traditional characters are never converted: NFKC does not touch them.
 * Control characters (NUL, ESC …) are not touched here: the reader removes them from the
   values and reports each cell (``controls``); header keys drop them.
+
+Percent fields (format "percent"): a number, with a written percent sign kept as a marker;
+``collection.excel.percent`` decides per sheet what a bare 0.948 means and removes the markers.
 
 Numbers: a whole float prints without “.0” (12.0 → "12", 1001.0 → "1001"); other floats print
 with the 15 significant digits Excel shows, so binary noise (0.30000000000000004) disappears.
@@ -46,6 +50,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache, partial
 
+from collection.excel.percent import percent_cell
 from collection.schema import FieldSchema, FieldType
 
 Normalizer = Callable[[object], str]
@@ -197,6 +202,11 @@ def _number(value: object, date1904: bool = False) -> str:
     return _plain_text(value)
 
 
+def _percent(value: object, date1904: bool = False) -> str:
+    """A number of a percent field, keeping a written percent sign (collection/excel/percent.py)."""
+    return percent_cell(_number(value, date1904))
+
+
 def _int(value: object, date1904: bool = False) -> str:
     text = _number(value, date1904)
     match = _WHOLE_WITH_ZEROS.fullmatch(text)
@@ -222,7 +232,8 @@ def _bool(value: object) -> str:
 
 
 def _code_key(text: str) -> str:
-    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text)).casefold()
+    # 其它 and 其他 are both in use (the 指标解释 writes 其它教学任务, the code list 其他教学任务).
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text)).casefold().replace("它", "他")
 
 
 def _code(codes: tuple[str, ...]) -> Normalizer:
@@ -355,7 +366,8 @@ def column_normalizer(spec: FieldSchema, date1904: bool = False) -> Normalizer:
     elif spec.type is FieldType.INT:
         single = partial(_int, date1904=True) if date1904 else _int
     elif spec.type is FieldType.DECIMAL:
-        single = partial(_number, date1904=True) if date1904 else _number
+        number = _percent if spec.percent else _number
+        single = partial(number, date1904=True) if date1904 else number
     elif spec.type is FieldType.BOOL:
         single = _bool
     elif spec.type is FieldType.CODE:

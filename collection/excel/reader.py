@@ -36,6 +36,7 @@ from collection.excel.normalize import (
     normalize_column,
     normalize_header,
 )
+from collection.excel.percent import resolve_percent_columns
 from collection.excel.safety import CheckedUpload, FileKind, Limits, check_upload
 from collection.excel.sheetscan import column_letter
 from collection.schema import (
@@ -365,6 +366,7 @@ def _parse(
     findings += clean_columns(
         schema.fields, header.columns, by_column, columns, first_row, date1904=layout.date1904
     )
+    findings += resolve_percent_columns(schema.fields, columns)
     tuples = list(zip(*columns, strict=True)) if data else []
     keep = list(map(any, tuples))
     numbers = list(compress(range(first_row, first_row + len(tuples)), keep))

@@ -48,6 +48,11 @@ TEXT = {
     "readme_intro": "每张表一个文件：第 1 行为表头（请勿修改），从第 2 行起填写数据；"
     "表头批注为字段说明，代码字段可从下拉列表选择。",
     "readme_single": "（单条记录）",
+    "pending": "字段待确认：国家数据平台尚未公开本表的字段，本模板没有可填写的列。"
+    "请办公室先在 caiji 中导入本年度平台下载的本表空白模板，再下载新模板填写。",
+    "provisional": "字段待确认：本表的列沿用 2019 年表，可能与本年度平台模板不同；"
+    "请以本年度平台模板为准。",
+    "readme_pending": "（字段待确认）",
 }
 TYPE_LABELS = {
     FieldType.TEXT: "文本",
@@ -63,7 +68,12 @@ FORMAT_EXAMPLES = {
     "YYYYMM": "202309",
     "YYYY-MM-DD": "2023-09-01",
 }
-FORMAT_LABELS = {"url": "网址", "mobile": "手机号码", "email": "电子邮箱"}
+FORMAT_LABELS = {
+    "url": "网址",
+    "mobile": "手机号码",
+    "email": "电子邮箱",
+    "percent": "百分数（如 94.8 表示 94.8%，也可填 94.8% 或 0.948）",
+}
 BOOL_CODES = ("是", "否")
 TEXT_TYPES = {FieldType.TEXT, FieldType.CODE, FieldType.DATE, FieldType.BOOL}
 
@@ -92,6 +102,9 @@ def build_template(schema: TableSchema, *, cycle_year: int, spec_version: int = 
         {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
     )
     text = workbook.add_format({"num_format": "@"})
+    if not schema.fields:  # 字段待确认 with no columns: nothing to fill, say why in row 1
+        sheet.set_column(0, 0, 100)
+        cells.write(sheet, 0, 0, TEXT["pending"], cells.format({"bold": True, "text_wrap": True}))
     for col, f in enumerate(schema.fields):
         plan = column_plan(f)
         sheet.set_column(col, col, plan.width, text if plan.text else None)
@@ -99,9 +112,11 @@ def build_template(schema: TableSchema, *, cycle_year: int, spec_version: int = 
         comment = plan.comment
         if col == 0 and schema.row_mode == "single":
             comment = f"{TEXT['single']}\n{comment}"
+        if col == 0 and schema.fields_pending:
+            comment = f"{TEXT['provisional']}\n{comment}"
         sheet.write_comment(0, col, comment, _comment_box(comment))
         _add_validation(sheet, col, f.name, plan, code_ranges)
-    sheet.set_row(0, 30)
+    sheet.set_row(0, 30 if schema.fields else 45)
     sheet.freeze_panes(1, 0)
     sheet.activate()
     _write_meta(cells, schema.code, cycle_year, spec_version)
@@ -121,7 +136,8 @@ def build_templates_zip(schemas: list[TableSchema], *, cycle_year: int) -> bytes
             # An xlsx is already deflated: compressing it again only costs time.
             archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)
             single = TEXT["readme_single"] if schema.row_mode == "single" else ""
-            lines.append(f"{name}{single}")
+            pending = TEXT["readme_pending"] if schema.fields_pending else ""
+            lines.append(f"{name}{single}{pending}")
         # CRLF and a BOM: the readers are Windows users, some with an old Notepad.
         archive.writestr("说明.txt", "\r\n".join(lines).encode("utf-8-sig") + b"\r\n")
     return output.getvalue()
@@ -158,7 +174,7 @@ def column_plan(f: FieldSchema) -> _Column:
         text=f.type in TEXT_TYPES,
         codes=() if f.multi else codes,
         inline=inline,
-        strict=f.code_list != "PARTIAL",
+        strict=not f.codes_open,
         input_message=message[:255],
     )
 

@@ -225,8 +225,8 @@ def _int_value(name: str, ctx: Ctx) -> int:
 
 def _decimal_value(name: str, ctx: Ctx) -> float:
     rng = ctx.rng
-    if "比例" in name or name.endswith("率"):
-        return rng.randint(60, 99) / 100
+    if "比例" in name or name.endswith("率"):  # percent fields: the platform takes 94.8 for 94.8 %
+        return rng.randint(600, 990) / 10
     if "面积" in name:
         return rng.randint(50_000, 5_000_000) / 100
     if "学时数" in name or "学时总数" in name:  # a major's plan: hundreds of hours

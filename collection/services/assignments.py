@@ -13,8 +13,16 @@ from django.utils.translation import gettext as _
 from accounts.audit import event_record
 from accounts.models import Unit, User
 from accounts.selectors import is_office
-from collection.models import Assignment, Contribution, Cycle, TableReport, TableSpec
+from collection.models import Assignment, Contribution, Cycle, Supplement, TableReport, TableSpec
+from collection.selectors import (
+    SET_LABELS,
+    SET_ORDER,
+    set_not_chosen,
+    tables_fields_pending,
+    tables_outside_sets,
+)
 from collection.services.closed import require_open
+from collection.services.specs import require_office
 
 
 def require_breakdown_office(actor: User | None) -> None:
@@ -22,6 +30,45 @@ def require_breakdown_office(actor: User | None) -> None:
         raise PermissionDenied(
             _("Only the office of the leading group may change the task breakdown.")
         )
+
+
+def set_not_chosen_message(cycle: Cycle, table: TableSpec) -> str:
+    return _(
+        "%(table)s belongs to the %(set)s, which the %(year)s cycle does not fill: tick the set "
+        "under “Supplementary table sets” on the cycle page first, then assign the table."
+    ) % {"table": table.code, "set": SET_LABELS[table.supplement], "year": cycle.year}  # type: ignore[index]
+
+
+@transaction.atomic
+def cycle_supplements_set(*, actor: User | None, cycle: Cycle, supplements: Iterable[str]) -> Cycle:
+    """Choose the supplementary table sets the college fills by its 专业类别
+    (Cycle.supplements), which decides the tables of the breakdown, the templates, the
+    dashboard and the export (``collection.selectors.tables_in_scope``). Office only, never in
+    a closed cycle; audited as a cycle setting. A set left out keeps its tables that are
+    already in the 分工表 (nothing assigned or filled is dropped); the Event names them."""
+    require_office(actor)
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    require_open(cycle)
+    wanted = set(supplements)
+    if unknown := sorted(wanted - set(Supplement.values)):
+        raise ValidationError(
+            _("“%(value)s” is not a supplementary table set; tick among the sets listed.")
+            % {"value": "、".join(unknown)}
+        )
+    chosen = [s for s in SET_ORDER if s in wanted]
+    before = list(cycle.supplements or [])
+    if chosen == before:
+        return cycle
+    cycle.supplements = chosen
+    cycle.save(update_fields=["supplements"])
+    kept = [t.code for t in tables_outside_sets(cycle)]
+    event_record(
+        actor=actor,
+        action="cycle.update",
+        obj=cycle,
+        data={"changed": {"supplements": [before, chosen]}, "kept_in_breakdown": kept},
+    )
+    return cycle
 
 
 def _field_owners_check(
@@ -67,6 +114,11 @@ def assignment_set(
             _("%(table)s belongs to another cycle: pick a table of the %(year)s cycle.")
             % {"table": table.code, "year": cycle.year}
         )
+    if table.supplement:  # a new row only for a set the cycle fills (the setting as saved)
+        current = Cycle.objects.only("supplements").get(pk=cycle.pk)
+        new = not Assignment.objects.filter(cycle=cycle, table=table).exists()
+        if new and set_not_chosen(current, table):
+            raise ValidationError(set_not_chosen_message(cycle, table))
     assisting = [u for u in assisting_units if u.pk != responsible_unit.pk]
     owners = field_owners or {}
     _field_owners_check(table, assisting, owners)
@@ -106,7 +158,8 @@ def breakdown_publish(*, actor: User | None, cycle: Cycle) -> int:
 
     Idempotent: publishing again adds only what is missing (e.g. after a new assignment or
     assisting unit) and never touches existing contributions. Returns how many were added.
-    The ``breakdown.publish`` Event is what notifications will hang on.
+    The ``breakdown.publish`` Event is what notifications will hang on; it names the tables
+    published while their columns are 字段待确认 (the page warns about them first).
     """
     require_breakdown_office(actor)
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
@@ -145,6 +198,11 @@ def breakdown_publish(*, actor: User | None, cycle: Cycle) -> int:
         actor=actor,
         action="breakdown.publish",
         obj=cycle,
-        data={"assignments": len(assignments), "contributions_added": len(missing), "first": first},
+        data={
+            "assignments": len(assignments),
+            "contributions_added": len(missing),
+            "first": first,
+            "fields_pending": [t.code for t in tables_fields_pending(cycle)],
+        },
     )
     return len(missing)

@@ -14,7 +14,7 @@ from accounts.models import User
 from accounts.notifications import mask_url
 from accounts.selectors import is_office
 from collection.models import CodeList, Cycle, FieldSpec, TableSpec
-from collection.schema import RULES_DIR, catalog
+from collection.schema import PARTIAL_LIST, RULES_DIR, catalog
 from collection.services.breakdown_copy import breakdown_copy_from
 from collection.services.closed import require_open
 from collection.specdiff import HeaderDiff, diff_headers, header_key
@@ -36,19 +36,24 @@ def _rule_entries() -> dict[str, list[dict[str, Any]]]:
 
 
 def _code_list(cycle: Cycle, cache: dict[str, CodeList], name: str, values: list[str]) -> CodeList:
-    key = name
-    if key in cache and cache[key].values != values:
-        key = f"{name}（{len(values)}项）"  # same name, other values: keep both
+    """The cycle's list ``name`` with exactly ``values``: fields that share a name share a list
+    only when their values agree; another set of values gets a name of its own (表SF-13 名次
+    once got 表SF-5 服务类别's codes because both lists were "PARTIAL（4项）")."""
+    key, n = name, 1
+    while key in cache and cache[key].values != values:
+        n += 1
+        key = f"{name}（{n}）"
     if key not in cache:
-        cache[key], _created = CodeList.objects.get_or_create(
-            cycle=cycle, name=key, defaults={"values": values}
-        )
+        cache[key] = CodeList.objects.create(cycle=cycle, name=key, values=values)
     return cache[key]
 
 
 @transaction.atomic
 def catalog_load(*, actor: User | None, year: int) -> tuple[Cycle, int]:
-    """Create the cycle ``year`` if needed and load every catalog table it does not have yet.
+    """Create the cycle ``year`` if needed and load every catalog table it does not have yet,
+    with its provenance (supplementary set, confidence, source, code before the renumbering);
+    a table whose columns are not public (字段待确认) gets no columns. Prerequisites are not
+    loaded: they follow from the rules (``collection.dependencies``).
     Returns the cycle and the number of tables added. Existing specs are left as they are."""
     require_office(actor)
     cycle, created = Cycle.objects.get_or_create(year=year, defaults=Cycle.default_dates(year))
@@ -72,10 +77,14 @@ def catalog_load(*, actor: User | None, year: int) -> tuple[Cycle, int]:
             row_mode=table["row_mode"] or "list",
             is_base_table=table["is_base_table"],
             may_be_empty=table["may_be_empty"],
-            depends_on=table["depends_on"],
             responsible_hint=table["responsible_hint"] or "",
             rules=rules.get(table["code"], []),
             position=position,
+            supplement=table["supplement"],
+            confidence=table["confidence"],
+            fields_status=table["fields_status"],
+            source=table["source"],
+            previous_code=table["previous_code"],
         )
         FieldSpec.objects.bulk_create(
             FieldSpec(
@@ -106,8 +115,9 @@ def catalog_load(*, actor: User | None, year: int) -> tuple[Cycle, int]:
 
 @transaction.atomic
 def cycle_create_from_previous(*, actor: User | None, previous: Cycle, year: int) -> Cycle:
-    """Start a new year by copying the previous cycle's code lists, table specs, dependency
-    setting and task breakdown (unpublished: see ``breakdown_copy.breakdown_copy_from``)."""
+    """Start a new year by copying the previous cycle's code lists, table specs (with their
+    provenance and loaded template), dependency setting and task breakdown (unpublished: see
+    ``breakdown_copy.breakdown_copy_from``)."""
     require_office(actor)
     if Cycle.objects.filter(year=year).exists():
         raise ValidationError(_("The %(year)s cycle already exists.") % {"year": year})
@@ -117,6 +127,7 @@ def cycle_create_from_previous(*, actor: User | None, previous: Cycle, year: int
         year=year,
         previous=previous,
         dependency_mode=previous.dependency_mode,
+        supplements=list(previous.supplements or []),
         **Cycle.default_dates(year),
     )
     lists = {
@@ -128,6 +139,7 @@ def cycle_create_from_previous(*, actor: User | None, previous: Cycle, year: int
         old.pk = None
         old.cycle = cycle
         old.spec_version = 1
+        old.last_year_code = ""  # a copy has last year's code (template packs: last_year_code)
         old._state.adding = True
         old.save()
         for f in fields:
@@ -171,10 +183,13 @@ def field_spec_update(*, actor: User | None, field: FieldSpec, **values: Any) ->
             setattr(field, name, value)
     if codes is not None and codes != (field.code_list.values if field.code_list else []):
         changed["codes"] = [len(field.code_list.values) if field.code_list else 0, len(codes)]
+        # A list known to be incomplete stays so (FieldSchema.codes_open) when its values change.
+        partial = field.code_list is not None and field.code_list.name.startswith(PARTIAL_LIST)
         field.code_list = (
             CodeList.objects.create(
                 cycle=field.table.cycle,
-                name=f"{field.table.code}·{field.name}·v{field.table.spec_version + 1}",
+                name=f"{PARTIAL_LIST + '·' if partial else ''}{field.table.code}·{field.name}"
+                f"·v{field.table.spec_version + 1}",
                 values=codes,
             )
             if codes

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.audit import event_record
 from accounts.models import User
@@ -85,12 +86,23 @@ def check_file(
     limits: Limits | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[ParsedSheet, list[Finding]]:
-    """Read and validate without storing anything (the command line uses this).
+    """Read and validate without storing anything (the command line uses this). A table
+    without columns (字段待确认: not public, no template loaded yet) refuses every file.
 
     Findings are stored with the upload and read later by reviewers in other sessions, so they
     are always written in the college's language, whatever language the uploader's page uses.
     """
     with translation.override(settings.LANGUAGE_CODE):
+        if not schema.fields:
+            raise RejectedFile(
+                _(
+                    "The columns of %(table)s are not public yet (字段待确认), so caiji cannot "
+                    "check data for it. The office must first load this year's blank template of "
+                    "this table from the platform; then download the new template from caiji, "
+                    "fill it in and upload it."
+                )
+                % {"table": f"{schema.code} {schema.name}"}
+            )
         sheet = read_upload(
             content,
             filename,

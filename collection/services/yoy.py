@@ -290,14 +290,17 @@ class LastYear:
 
 
 def previous_report(assignment: Assignment) -> TableReport | None:
-    """The previous cycle's approved (or uploaded) report of the same table, if any."""
+    """The previous cycle's approved (or uploaded) report of the same table, if any: by the
+    table's code last year when a template pack renumbered it (``TableSpec.last_year_code``),
+    none for a table new this year, else by its code."""
     previous_id = assignment.cycle.previous_id
-    if previous_id is None:
+    table = assignment.table
+    if previous_id is None or table.last_year_code == TableSpec.NO_LAST_YEAR:
         return None
     return (
         TableReport.objects.filter(
             assignment__cycle_id=previous_id,
-            assignment__table__code=assignment.table.code,
+            assignment__table__code=table.last_year_code or table.code,
             state__in=[TableReportState.APPROVED, TableReportState.UPLOADED],
         )
         .select_related("assignment__cycle")

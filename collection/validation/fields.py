@@ -2,6 +2,11 @@
 
 Work is done per column and per distinct value: a roster column repeats few values (性别, 年级)
 or is cheap to test (学号), so each distinct value is checked once and its messages are reused.
+
+Most checks are errors. Two ask for an explanation (需说明) instead, because the platform may
+accept the value: a value outside a code list known to be incomplete (``FieldSchema.codes_open``,
+once per distinct value), and a hint on a percentage between 0 and 1 among percent numbers above 1
+(``ambiguous_percentages``; see collection/excel/percent.py).
 """
 
 from __future__ import annotations
@@ -89,49 +94,63 @@ def check_fields(schema: TableSchema, sheet: ParsedSheet) -> list[Finding]:
         # map(itemgetter) walks the rows in C and allocates nothing the garbage collector tracks.
         column = list(map(itemgetter(index), sheet.rows))
         findings.extend(_check_column(spec, column, sheet))
+    findings.extend(ambiguous_percentages(schema, sheet))
     return findings
+
+
+# (rule id, message, severity, only on the first row holding the value)
+_Problem = tuple[str, str, Severity, bool]
 
 
 def _check_column(spec: FieldSchema, column: list[str], sheet: ParsedSheet) -> list[Finding]:
     distinct = set(column)
     problems = _problems(spec, distinct - {""})
     if spec.required and "" in distinct:
-        problems[""] = [("required", _required_message(spec))]
+        problems[""] = [("required", _required_message(spec), Severity.ERROR, False)]
     if not problems:
         return []
     letter = sheet.column_letters.get(spec.name)
     numbers = sheet.row_numbers
-    return [
-        Finding(
-            severity=Severity.ERROR,
-            message=message,
-            row=numbers[i],
-            column=spec.name,
-            column_letter=letter,
-            value=value,
-            rule=rule,
-        )
-        for i, value in enumerate(column)
-        if value in problems
-        for rule, message in problems[value]
-    ]
+    shown: set[tuple[str, str]] = set()
+    findings = []
+    for i, value in enumerate(column):
+        for rule, message, severity, first_only in problems.get(value, ()):
+            if first_only:
+                if (rule, value) in shown:
+                    continue
+                shown.add((rule, value))
+            findings.append(
+                Finding(
+                    severity=severity,
+                    message=message,
+                    row=numbers[i],
+                    column=spec.name,
+                    column_letter=letter,
+                    value=value,
+                    rule=rule,
+                )
+            )
+    return findings
 
 
 def cell_problems(spec: FieldSchema, value: str) -> list[tuple[str, str]]:
-    """(rule id, message) for each field check the cell fails; [] when it is fine."""
+    """(rule id, message) for each field check the cell fails, errors and explanations alike;
+    [] when it is fine."""
     if not value:
         return [("required", _required_message(spec))] if spec.required else []
-    return _problems(spec, {value}).get(value, [])
+    return [(rule, message) for rule, message, *_ in _problems(spec, {value}).get(value, [])]
 
 
-def _problems(spec: FieldSchema, values: Collection[str]) -> dict[str, list[tuple[str, str]]]:
-    problems: dict[str, list[tuple[str, str]]] = {}
+def _problems(spec: FieldSchema, values: Collection[str]) -> dict[str, list[_Problem]]:
+    problems: dict[str, list[_Problem]] = {}
     for check in _checks(spec):
         if check.all_pass is not None and check.all_pass(values):
             continue
         passes = check.passes
         for value in [v for v in values if not passes(v)]:
-            problems.setdefault(value, []).append((check.rule, check.message(value)))
+            problems.setdefault(value, []).append(
+                (check.rule, check.message(value), check.severity, check.first_only)
+            )
     return problems
 
 
@@ -145,6 +164,8 @@ class _Check:
     passes: Callable[[str], object]  # cheap, mostly a C-level regex match or set lookup
     message: Callable[[str], str]  # only called for failing values
     all_pass: Callable[[Collection[str]], bool] | None = None  # a quick answer for the column
+    severity: Severity = Severity.ERROR
+    first_only: bool = False  # one finding per distinct value, on its first row
 
 
 @lru_cache(maxsize=4096)
@@ -155,7 +176,7 @@ def _checks(spec: FieldSchema) -> list[_Check]:
         checks.append(_per_part(spec, typed))
     if spec.format in _TEXT_FORMATS:
         checks.append(_per_part(spec, _format_check(spec.name, spec.format)))
-    elif spec.format is not None and spec.format not in DATE_FORMATS:
+    elif spec.format is not None and spec.format not in DATE_FORMATS and not spec.percent:
         raise ValueError(f"field “{spec.name}”: unknown format {spec.format!r}")
     if spec.max_len:
         checks.append(_max_len_check(spec.name, spec.max_len))
@@ -168,7 +189,8 @@ def _type_check(spec: FieldSchema) -> _Check | None:
     if spec.type is FieldType.INT:
         return _number_check("int", spec.name, _INT, _INT_MESSAGE)
     if spec.type is FieldType.DECIMAL:
-        return _number_check("decimal", spec.name, _DECIMAL, _DECIMAL_MESSAGE)
+        message = _PERCENT_MESSAGE if spec.percent else _DECIMAL_MESSAGE
+        return _number_check("decimal", spec.name, _DECIMAL, message)
     if spec.type is FieldType.BOOL:
         return _bool_check(spec.name)
     if spec.type is FieldType.CODE and spec.codes:
@@ -189,6 +211,8 @@ def _per_part(spec: FieldSchema, check: _Check) -> _Check:
         check.rule,
         lambda value: not bad_parts(value),
         lambda value: message("; ".join(bad_parts(value))),
+        severity=check.severity,
+        first_only=check.first_only,
     )
 
 
@@ -208,6 +232,10 @@ _INT_MESSAGE = gettext_noop(
 _DECIMAL_MESSAGE = gettext_noop(
     "“%(column)s” must be a number, not “%(value)s”. Enter digits with an optional decimal point, "
     "for example 12.5, without units or thousands separators."
+)
+_PERCENT_MESSAGE = gettext_noop(
+    "“%(column)s” must be a percentage, not “%(value)s”. Enter a number such as 94.8 (meaning "
+    "94.8 %%); 94.8%% and 0.948 are also understood."
 )
 
 
@@ -257,6 +285,8 @@ def _code_check(spec: FieldSchema) -> _Check:
     allowed = frozenset(spec.codes)
     choices = "、".join(spec.codes[:_SHOWN_CODES]) + ("…" if len(spec.codes) > _SHOWN_CODES else "")
     column = spec.name
+    if spec.codes_open:
+        return _open_code_check(spec, allowed, choices)
 
     def message(value: str) -> str:
         if spec.multi:
@@ -270,6 +300,59 @@ def _code_check(spec: FieldSchema) -> _Check:
         ) % {"column": column, "value": _shown(value), "choices": choices}
 
     return _Check("code", allowed.__contains__, message)
+
+
+def _open_code_check(spec: FieldSchema, allowed: frozenset[str], choices: str) -> _Check:
+    """A value outside a list known to be incomplete: the platform may well accept it, so it
+    asks for an explanation, once per distinct value, instead of blocking."""
+
+    def message(value: str) -> str:
+        return gettext(
+            "“%(column)s” holds “%(value)s”, which is not in caiji's code list for it; that list "
+            "is known to be incomplete. If the platform's template of this year offers this "
+            "value, say so in the explanation; otherwise choose a listed value, for example "
+            "%(choices)s. Other rows with the same value are not flagged again."
+        ) % {"column": spec.name, "value": _shown(value), "choices": choices}
+
+    return _Check(
+        "code_open", allowed.__contains__, message, severity=Severity.EXPLAIN, first_only=True
+    )
+
+
+def ambiguous_percentages(schema: TableSchema, sheet: ParsedSheet) -> list[Finding]:
+    """提示 for a percent value between 0 and 1 in a sheet whose other percent values are
+    percent numbers above 1: 0.5 is read as 0.5 %, but 50 % may have been meant
+    (collection/excel/percent.py). Only a hint: a small share (差评 0.61 %) is ordinary real
+    data that the platform accepts, so it must not ask for an explanation."""
+    indexes = [i for i, f in enumerate(schema.fields) if f.percent]
+    values = {
+        (i, text): to_number(text) for i in indexes for text in {row[i] for row in sheet.rows}
+    }
+    if not any(n is not None and n > 1 for n in values.values()):
+        return []
+    small = {key for key, n in values.items() if n is not None and 0 < n <= 1}
+    found = []
+    for r, row in enumerate(sheet.rows):
+        for i in indexes:
+            if (i, row[i]) in small:
+                name = schema.fields[i].name
+                found.append(
+                    Finding(
+                        severity=Severity.HINT,
+                        message=gettext(
+                            "“%(column)s” is %(value)s and is read as %(value)s %%, like the "
+                            "sheet's other percentages (94.8 means 94.8 %%). If you meant a "
+                            "fraction (0.5 for 50 %%), write the percent number instead."
+                        )
+                        % {"column": name, "value": row[i]},
+                        row=sheet.row_numbers[r],
+                        column=name,
+                        column_letter=sheet.column_letters.get(name),
+                        value=row[i],
+                        rule="percent_ambiguous",
+                    )
+                )
+    return found
 
 
 _FORMAT_MESSAGES = {

@@ -40,9 +40,9 @@ _ORDER = {
 }
 
 
-def numbers_compare(left: float, op: str, right: float) -> bool:
-    """``left op right`` where values within TOLERANCE are equal."""
-    equal = abs(left - right) <= TOLERANCE + _EPSILON
+def numbers_compare(left: float, op: str, right: float, tolerance: float = TOLERANCE) -> bool:
+    """``left op right`` where values within ``tolerance`` are equal."""
+    equal = abs(left - right) <= tolerance + _EPSILON
     if op == "=":
         return equal
     if op == "!=":
@@ -97,7 +97,7 @@ Evaluator = Callable[[_Context], list[Finding]]
 # Required and optional parameters per kind; "examples" belongs to the tests.
 _PARAMS: dict[str, tuple[set[str], set[str]]] = {
     "unique": ({"fields"}, set()),
-    "compare": ({"left", "op", "right"}, {"when"}),
+    "compare": ({"left", "op", "right"}, {"when", "tolerance"}),
     "range": ({"field"}, {"min", "max"}),
     "date_vs_cycle": ({"field", "op", "ref"}, set()),
     "date_order": ({"earlier", "later"}, {"allow_equal"}),
@@ -159,12 +159,14 @@ def _compare(ctx: _Context) -> list[Finding]:
     columns = _fields_in(ctx.param("left")) + _fields_in(ctx.param("right"))
     if not columns:
         raise ctx.fail("compares no field")
+    tolerance = _bound(ctx, "tolerance")
+    tolerance = TOLERANCE if tolerance is None else tolerance
 
     def failing(row: Row) -> bool:
         if when is not None and not when(row):
             return False
         a, b = left(row), right(row)
-        return a is not None and b is not None and not numbers_compare(a, op, b)
+        return a is not None and b is not None and not numbers_compare(a, op, b, tolerance)
 
     return ctx.row_findings(columns[0], failing)
 

@@ -19,7 +19,12 @@ from accounts.audit import acting_for_of, acting_reset
 from accounts.models import Event, User
 from accounts.roles import UnitRole
 from accounts.selectors import has_unit_role
-from collection.dependencies import prerequisites_block, prerequisites_pending
+from collection.dependencies import (
+    prerequisites_block,
+    prerequisites_blocking,
+    prerequisites_pending,
+    rule_prerequisites,
+)
 from collection.models import Contribution, ContributionState, TableReport, TableReportState
 from collection.services.versions import require_collector, unexplained_findings
 from review.explanations import open_rejections, rejection_message
@@ -117,9 +122,9 @@ def submit_check(c: Contribution, actor: User) -> None:
             )
             % {"count": len(missing), "row": missing[0].row or "-", "column": missing[0].column}
         )
-    # Read depends_on first: a table without prerequisites costs no query.
-    blocking = c.assignment.table.depends_on and prerequisites_block(c.assignment)
-    if blocking and (pending := prerequisites_pending(c.assignment)):
+    # Read the rules first: a table without prerequisites costs no query.
+    blocking = rule_prerequisites(c.assignment.table) and prerequisites_block(c.assignment)
+    if blocking and (pending := prerequisites_blocking(prerequisites_pending(c.assignment))):
         raise ValidationError(
             _(
                 "The prerequisite table(s) %(tables)s are not yet delivered, and this cycle "

@@ -101,7 +101,9 @@ def test_without_the_other_tables_a_rule_is_not_checked(table, spec, raw):
 def test_the_catalog_maps_every_cross_table_rule():
     statuses = [entry.get("status") for _name, entry in mapping_entries()]
     assert "cross_table" not in statuses  # each is implemented or not_implemented with a reason
-    assert len(CROSS_RULES) == 100
+    # 100 in the 2019 set; 10 went with the tables the 2024 numbering leaves out, or read one
+    # (collection/catalog/evidence-2024.json, scripts/renumber_rules_2024.py).
+    assert len(CROSS_RULES) == 90
     assert {spec.kind for _t, spec, _r in CROSS_RULES} == CROSS_TABLE_KINDS
 
 

@@ -11,6 +11,7 @@ from accounts.models import Event, Unit
 from accounts.selectors import unit_staffing_list
 from collection.demo import plan_for, seed_demo_cycle
 from collection.models import Assignment, Contribution, Cycle, TableReport, TableSpec
+from collection.selectors import tables_in_scope
 
 pytestmark = pytest.mark.django_db
 YEAR = 2026
@@ -30,10 +31,11 @@ def _assisting(cycle, code):
     return sorted(u.name for u in _assignment(cycle, code).assisting_units.all())
 
 
-def test_every_table_is_assigned_and_published(demo_cycle):
+def test_every_table_in_scope_is_assigned_and_published(demo_cycle):
     assert demo_cycle.published_at is not None
-    assert Assignment.objects.filter(cycle=demo_cycle).count() == demo_cycle.tables.count() == 100
-    assert TableReport.objects.filter(assignment__cycle=demo_cycle).count() == 100
+    in_scope = tables_in_scope(demo_cycle).count()
+    assert Assignment.objects.filter(cycle=demo_cycle).count() == in_scope
+    assert TableReport.objects.filter(assignment__cycle=demo_cycle).count() == in_scope
     expected = sum(1 + a.assisting_units.count() for a in demo_cycle.assignments.all())
     assert Contribution.objects.filter(assignment__cycle=demo_cycle).count() == expected
 
@@ -52,8 +54,8 @@ def test_responsible_units_follow_the_catalogs_hint(demo_cycle):
         "表1-5-1": "人事处",
         "表6-4": "学生处",
         "表6-3-1": "招生就业处",  # 招生办公室
-        "表7-2": "教学质量监控管理处",  # 教学质量监控与评估中心
-        "表2-5": "教学质量监控管理处",  # 网络与信息中心: not in the demo college
+        "表7-1": "教学质量监控管理处",  # 教学质量监控与评估中心
+        "表4-1-2": "教学质量监控管理处",  # 研究生院/学位办: not in the demo college
         "表6-6-4": "教务处",  # 各艺术类学院；汇总：教务处/团委
     }
     for code, name in responsible.items():
@@ -64,8 +66,8 @@ def test_schools_assist_with_the_rosters_they_hold(demo_cycle):
     teaching = sorted(Unit.objects.filter(kind=Unit.Kind.TEACHING).values_list("name", flat=True))
     assert _assisting(demo_cycle, "表1-6") == sorted([*teaching, "学生处"])
     assert set(teaching) <= set(_assisting(demo_cycle, "表5-1-1"))
-    assert _assisting(demo_cycle, "表5-1-5") == ["学生处", "招生就业处", "马克思主义学院"]
-    assert _assisting(demo_cycle, "表3-5-4") == []
+    assert _assisting(demo_cycle, "表5-1-4") == ["学生处", "招生就业处", "马克思主义学院"]
+    assert _assisting(demo_cycle, "表3-5-1") == []
 
 
 def test_single_record_tables_are_assisted_only_by_units_owning_fields(demo_cycle):
@@ -104,6 +106,40 @@ def test_the_command_loads_the_college_and_its_cycle(capsys):
     out = capsys.readouterr().out
     cycle = Cycle.objects.get(year=YEAR)
     assert f"{YEAR}年度采集" in out and "分工表已发布" in out
-    assert cycle.assignments.count() == 100
+    assert cycle.assignments.count() == tables_in_scope(cycle).count()
+    assert "选用的补充表：医学类专业补充表" in out
     call_command("seed_demo", "--quiet-logins", "--cycle", str(YEAR))
     assert "分工表已存在" in capsys.readouterr().out
+
+
+def test_the_medical_college_fills_the_medical_set_and_not_the_sf_set(demo_cycle):
+    """齐鲁医药学院 is a medical college: its cycle ticks the 医学类 set, its 分工表 assigns the
+    medical table to 教务处 with the clinical schools (its hospitals) assisting, and no 表SF."""
+    assert demo_cycle.supplements == ["medical"]
+    medical = demo_cycle.tables.filter(supplement="medical")
+    assert medical.exists()
+    assigned = set(demo_cycle.assignments.values_list("table__code", flat=True))
+    assert set(medical.values_list("code", flat=True)) <= assigned
+    assert not assigned & set(
+        demo_cycle.tables.filter(supplement="teacher_education").values_list("code", flat=True)
+    )
+    training = _assignment(demo_cycle, "表5-2-3")
+    assert training.responsible_unit.name == "教务处"
+    assert _assisting(demo_cycle, "表5-2-3") == sorted(["临床医学院", "口腔医学院"])
+    assert "附属医院的数据由临床医学院、口腔医学院提供" in training.notes
+    event = Event.objects.filter(action="cycle.update", object_id=str(demo_cycle.pk)).latest("id")
+    assert event.data["changed"]["supplements"] == [[], ["medical"]]
+
+
+def test_the_medical_set_follows_the_tables_of_the_cycle_not_their_codes(db):
+    """Whatever the catalog calls it, a table marked as the medical set is assigned and a
+    table of an unticked set is not (the catalog's marks may change with the year's pack)."""
+    from collection.services.specs import catalog_load
+
+    seed_demo()
+    cycle, _added = catalog_load(actor=None, year=YEAR)
+    cycle.tables.filter(code="表1-1").update(supplement="teacher_education")
+    cycle.tables.filter(code="表1-2").update(supplement="medical")
+    seed_demo_cycle(YEAR)
+    assigned = set(cycle.assignments.values_list("table__code", flat=True))
+    assert "表1-2" in assigned and "表1-1" not in assigned

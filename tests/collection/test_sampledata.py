@@ -9,9 +9,16 @@ from collection.services.uploads import check_file
 
 DATES = CycleDates.for_year(2026)
 SCHEMAS = catalog_schemas()
+# 字段待确认 without columns: nothing can be filled until the year's template is loaded.
+NO_COLUMNS = [code for code, schema in SCHEMAS.items() if not schema.fields]
 
 
-@pytest.mark.parametrize("code", list(SCHEMAS))
+def test_only_the_new_tables_of_the_2024_evidence_have_no_columns():
+    assert NO_COLUMNS == ["表1-7-3", "表3-3-3", "表5-3", "表6-6-9"]
+    assert {SCHEMAS[code].fields_status for code in NO_COLUMNS} == {"unknown"}
+
+
+@pytest.mark.parametrize("code", [code for code in SCHEMAS if code not in NO_COLUMNS])
 @pytest.mark.parametrize("count", [1, 20])
 def test_every_catalog_table_gets_valid_rows(code, count):
     schema = SCHEMAS[code]

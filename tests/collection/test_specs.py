@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def test_load_catalog_creates_the_cycle_with_every_table(capsys):
     call_command("load_catalog", "--cycle", "2026")
     cycle = Cycle.objects.get(year=2026)
-    assert cycle.tables.count() == len(catalog_schemas()) == 100
+    assert cycle.tables.count() == len(catalog_schemas()) == 93
     assert str(cycle.snapshot_date) == "2026-09-30"
     assert (str(cycle.academic_start), str(cycle.academic_end)) == ("2025-09-01", "2026-08-31")
     assert (str(cycle.natural_start), str(cycle.natural_end)) == ("2025-01-01", "2025-12-31")
@@ -30,8 +30,44 @@ def test_load_catalog_creates_the_cycle_with_every_table(capsys):
     gender = roster.fields.get(name="性别")
     assert gender.code_list.values == ["男", "女"] and gender.required
     call_command("load_catalog", "--cycle", "2026")
-    assert cycle.tables.count() == 100  # idempotent
+    assert cycle.tables.count() == 93  # idempotent
     assert "新增 0 张表" in capsys.readouterr().out
+
+
+PROVENANCE = ["supplement", "confidence", "fields_status", "source", "previous_code"]
+
+
+def provenance(cycle, code):
+    return dict(zip(PROVENANCE, cycle.tables.values_list(*PROVENANCE).get(code=code), strict=True))
+
+
+def test_the_catalog_loads_each_tables_provenance(cycle, people):
+    """The catalog is at the 2024 evidence: 表2-5 is 固定资产 (表2-6 before), 表5-3 is new with
+    columns not public (字段待确认: no columns), 表5-2-3 belongs to the 医学 supplement. A copied
+    cycle keeps all of it."""
+    assets = provenance(cycle, "表2-5")
+    assert cycle.tables.get(code="表2-5").name == "固定资产"
+    assert assets["previous_code"] == "表2-6" and assets["confidence"] == "high"
+    assert assets["fields_status"] == "2019" and assets["supplement"] == ""
+    assert "Kariya-Eric/DataCollection" in assets["source"]
+    online = cycle.tables.get(code="表5-3")
+    assert (online.name, online.fields_status, online.previous_code) == (
+        "本科在线课程情况",
+        "unknown",
+        "",
+    )
+    assert online.fields_pending and online.fields.count() == 0
+    assert provenance(cycle, "表5-2-3")["supplement"] == "medical"
+    assert provenance(cycle, "表SF-1")["supplement"] == "teacher_education"
+    assert provenance(cycle, "表2-4")["fields_status"] == "provisional"
+    assert cycle.tables.get(code="表2-4").fields.count() == 10  # the 2019 columns, to confirm
+    # Tables the 2024 evidence gives to others or drops are not loaded under their old name.
+    names = dict(cycle.tables.values_list("code", "name"))
+    assert names["表7-1"] == "教学质量评估统计表" and "校园网" not in names.values()
+    new = cycle_create_from_previous(actor=people["xia"], previous=cycle, year=2027)
+    for code in ("表2-5", "表5-3", "表5-2-3", "表2-4"):
+        assert provenance(new, code) == provenance(cycle, code)
+    assert new.tables.get(code="表5-3").fields.count() == 0
 
 
 def test_spec_schema_matches_the_catalog(cycle):
@@ -44,7 +80,7 @@ def test_spec_schema_matches_the_catalog(cycle):
 
 def test_a_new_cycle_copies_last_year_and_shows_what_changed(cycle, people):
     new = cycle_create_from_previous(actor=people["xia"], previous=cycle, year=2027)
-    assert new.previous == cycle and new.tables.count() == 100
+    assert new.previous == cycle and new.tables.count() == 93
     assert str(new.snapshot_date) == "2027-09-30"
     assert cycle_changes(new) == []
     spec = new.tables.get(code="表2-1")

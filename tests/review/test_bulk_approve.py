@@ -25,7 +25,7 @@ from tests.review.conftest import ACADEMIC_ROWS, PHARMACY_ROWS, deliver, student
 
 R = TableReportState
 pytestmark = pytest.mark.django_db
-STATIONS = "表4-1-2"
+STATIONS = "表4-1-2"  # 博士点、硕士点 (2024 numbering)
 
 
 def workbook(code, rows):
@@ -59,8 +59,8 @@ def waiting(staff, cycle, units, assignment, pharmacy, academic):
     version = version_create(
         actor=s["qian"],
         contribution=c,
-        content=workbook(STATIONS, [["1002", "教务处", "药学博士后科研流动站"]]),
-        filename="流动站.xlsx",
+        content=workbook(STATIONS, [["药学", "1007", "教务处", "1002", "硕士学位授权一级学科点"]]),
+        filename="博士点硕士点.xlsx",
     )
     assert version.error_count == 0
     workflow.contribution_submit(actor=s["qian"], contribution=c)

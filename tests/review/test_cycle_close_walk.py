@@ -250,6 +250,28 @@ def _import_preview(client: Any, w: World, t: Target) -> dict[str, Any]:
     return {"token": response.context["token"]}
 
 
+def _whole_pack(w: World) -> list[Target]:
+    """A template pack with every table of 2026 that has columns (so no table with data is
+    gone), waiting for confirmation: confirming it is live while the cycle is open."""
+    from collection.schema import catalog_schemas
+    from collection.templatepack.services import pack_prepare, template_pack_upload
+
+    schemas = catalog_schemas()
+    files = [
+        (f"{t.code} {t.name}.xlsx", header_only(t.code))
+        for t in w.cycle.tables.all()
+        if t.code in schemas and schemas[t.code].headers
+    ]
+    pack = template_pack_upload(actor=w.people["xia"], cycle=w.cycle, prepared=pack_prepare(files))
+    return [Target("2026 whole pack", {"year": w.cycle.year, "pk": pack.pk}, pack)]
+
+
+def _pack_token(client: Any, w: World, t: Target) -> dict[str, Any]:
+    from collection.templatepack.services import cycle_tables, plan_token
+
+    return {"token": plan_token(t.obj, cycle_tables(w.cycle))}
+
+
 # Where the registry's targets or data are made for refusals only, the walk here brings its own
 # (who may act stays the registry's rule). "prepare" runs as the person while the cycle is still
 # open (a preview before its confirmation) and gives the form data.
@@ -270,6 +292,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "review:bulk_confirm": {"targets": _bulk_targets, "data": _bulk_data},
     "collection:table_refresh": {"prepare": _refresh_preview},
     "collection:breakdown_import_confirm": {"prepare": _import_preview},
+    "collection:templatepack_confirm": {"targets": _whole_pack, "prepare": _pack_token},
 }
 
 

@@ -1,7 +1,8 @@
 """The whole path for every catalog table, as the demo college's people walk it.
 
 The demo college (``accounts.demo``) and its published breakdown (``collection.demo``) are built
-by the same code as ``manage.py seed_demo``. For every table of the breakdown:
+by the same code as ``manage.py seed_demo``. For every table of the breakdown that has columns
+(a 字段待确认 table without any cannot be filled before the year's template is loaded):
 - each contributing unit's 数据采集员 uploads a filled workbook (``collection.sampledata``) on
   the contribution page and submits it; its two 审核人 approve; its 负责人 signs;
 - the responsible unit's collector starts the second review and its 二审专人 approves; the
@@ -28,7 +29,7 @@ from collection.demo import seed_demo_cycle
 from collection.models import Contribution, ContributionState, TableReport, TableReportState
 from collection.sampledata import sample_rows, sample_workbook
 from collection.sampledata.cycle import borrowable, consistent_rows
-from collection.selectors import table_schema
+from collection.selectors import table_schema, tables_in_scope
 from collection.services.crosscheck import crosscheck_dependents
 from collection.services.uploads import unpack
 from review import workflow
@@ -80,7 +81,14 @@ def test_every_table_goes_from_the_units_to_approved_and_locked(client, demo_cyc
     reports = TableReport.objects.filter(assignment__cycle=demo_cycle).select_related(
         "assignment__table", "assignment__responsible_unit"
     )
-    assert reports.count() == demo_cycle.tables.count() == 100
+    assert reports.count() == tables_in_scope(demo_cycle).count() == 79  # main set + 医学
+    # 字段待确认 without columns (the 2024 evidence's new tables): nothing can be filled until
+    # the office loads the year's template; every upload is refused (tests/collection/
+    # test_pending_tables.py). The walk leaves them out, and only them.
+    no_columns = sorted(
+        r.assignment.table.code for r in reports if not r.assignment.table.fields.exists()
+    )
+    assert no_columns == ["表1-7-3", "表3-3-3", "表5-3", "表6-6-9"]
     problems: list[str] = []
     # The approved tables so far: each table's rows are made to agree with them (cross-table
     # errors block the collection group's approval); a table not filled yet is "not checked".
@@ -88,6 +96,8 @@ def test_every_table_goes_from_the_units_to_approved_and_locked(client, demo_cyc
     schemas = [table_schema(r.assignment.table) for r in reports]
     for report in reports.order_by("assignment__table__position"):
         assignment = report.assignment
+        if assignment.table.code in no_columns:
+            continue
         schema = table_schema(assignment.table)
         contributions = list(assignment.contributions.select_related("unit").order_by("unit__code"))
         single = schema.row_mode == "single"

@@ -1,4 +1,4 @@
-"""Round trip over every catalog table: approved data → export package → the platform's file →
+"""Round trip over every catalog table with columns: approved data → export package → the platform's file →
 ``validate_file`` and a new cycle's upload give back the same data.
 
 Each table is approved with valid sample rows (``collection.sampledata``: codes with leading
@@ -19,7 +19,11 @@ from accounts.roles import UnitRole
 from collection.models import Contribution, TableReport
 from collection.sampledata import sample_rows
 from collection.selectors import _schema_cache, table_schema
-from collection.services.assignments import assignment_set, breakdown_publish
+from collection.services.assignments import (
+    assignment_set,
+    breakdown_publish,
+    cycle_supplements_set,
+)
 from collection.services.specs import catalog_load
 from collection.services.versions import upload_rows, version_create
 from review import workflow
@@ -28,6 +32,8 @@ from tests.conftest import make_person
 
 pytestmark = pytest.mark.django_db
 ROWS = 6
+SETS = ["teacher_education", "medical"]  # the catalog's supplementary tables: 表SF, 表5-2-3
+NO_COLUMNS = ["表1-7-3", "表3-3-3", "表5-3", "表6-6-9"]
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +44,10 @@ def _fresh_schemas():
 
 
 def _publish_all(cycle, office, unit) -> None:
-    for table in cycle.tables.all():
+    """Every table with columns, the supplementary sets' too. A 字段待确认 table without any
+    (the 2024 evidence's new tables) cannot be filled before the year's template is loaded."""
+    cycle = cycle_supplements_set(actor=office, cycle=cycle, supplements=SETS)
+    for table in cycle.tables.filter(fields__isnull=False).distinct():
         assignment_set(actor=office, cycle=cycle, table=table, responsible_unit=unit)
     breakdown_publish(actor=office, cycle=cycle)
 
@@ -67,17 +76,18 @@ def test_every_catalog_table_leaves_and_comes_back_unchanged(units, people, tmp_
             actor=office, report=report, headers=schema.headers, rows=rows
         )
         expected[schema.code] = rows
-    assert len(expected) == cycle.tables.count() == 100
+    assert len(expected) == cycle.tables.count() - len(NO_COLUMNS) == 89
+    assert sorted(set(cycle.tables.values_list("code", flat=True)) - set(expected)) == NO_COLUMNS
 
     out = io.BytesIO()
     package = package_write(cycle, out, generated_by=office)
     archive = zipfile.ZipFile(io.BytesIO(out.getvalue()))
-    assert package.complete and len(package.tables) == 100
+    assert package.complete and len(package.tables) == 89
 
     folder = tmp_path / "package"
     folder.mkdir()
     files: dict[str, bytes] = {}
-    for spec in cycle.tables.all():
+    for spec in cycle.tables.exclude(code__in=NO_COLUMNS):
         schema = table_schema(spec)
         name = table_filename(schema)
         files[spec.code] = content = archive.read(name)

@@ -10,12 +10,14 @@ from accounts.roles import CollegeRole
 from accounts.selectors import college_role_holders, unit_staffing_list
 from collection.demo import seed_demo_cycle
 from collection.models import Contribution, Cycle
+from collection.selectors import SET_LABELS, chosen_sets
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo college 齐鲁医药学院 with this year's cycle and published task breakdown "
-        "(idempotent) and print its logins."
+        "Load the demo college 齐鲁医药学院 (a medical college: its cycle fills the 医学类 "
+        "supplementary set) with this year's cycle and published task breakdown (idempotent) "
+        "and print its logins."
     )
 
     def add_arguments(self, parser):  # type: ignore[no-untyped-def]
@@ -51,8 +53,9 @@ class Command(BaseCommand):
 
 def describe_cycle(cycle: Cycle) -> str:
     contributions = Contribution.objects.filter(assignment__cycle=cycle).count()
+    sets = "、".join(str(SET_LABELS[s]) for s in chosen_sets(cycle)) or "无"
     return (
-        f"{cycle}：已载入 {cycle.tables.count()} 张表，分工表已发布"
+        f"{cycle}：已载入 {cycle.tables.count()} 张表，选用的补充表：{sets}；分工表已发布"
         f"（{cycle.assignments.count()} 张表，{contributions} 份单位填报）。"
     )
 

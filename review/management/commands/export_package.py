@@ -82,3 +82,5 @@ class Command(BaseCommand):
             )
         if package.not_included:
             self.stdout.write(f"未包含 {len(package.not_included)} 张表（见 汇总.xlsx）。")
+        for warning in package.warnings:  # layouts: template missing, too long for .xls …
+            self.stdout.write(self.style.WARNING(f"提醒：{warning}"))

@@ -99,10 +99,11 @@ def test_bool_fields_get_yes_no_dropdowns():
     assert dv is not None and dv.formula1 == '"是,否"'
 
 
-def test_partial_code_list_warns_instead_of_refusing():
-    schema = catalog_schemas()["表5-3-2"]
-    assert schema.field("建设方式").code_list == "PARTIAL"
-    dv = validation(load(schema).active, letter_of(schema, "建设方式"))
+@pytest.mark.parametrize(("code", "name"), [("表5-1-4", "课程类型"), ("表3-5-3", "收录情况")])
+def test_partial_code_list_warns_instead_of_refusing(code, name):
+    schema = catalog_schemas()[code]
+    assert schema.field(name).codes_open  # its list is named PARTIAL·…
+    dv = validation(load(schema).active, letter_of(schema, name))
     assert dv is not None and dv.errorStyle == "warning"
 
 
@@ -163,8 +164,28 @@ def test_every_catalog_template_builds(code):
     data = build_template(schema, cycle_year=YEAR)
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     ws = wb[schema.sheet_name]
-    assert [c.value for c in next(ws.iter_rows(max_row=1))] == schema.headers
+    first_row = [c.value for c in next(ws.iter_rows(max_row=1))]
+    if schema.fields:
+        assert first_row == schema.headers
+    else:  # 字段待确认 without columns: row 1 says so instead of a header
+        assert schema.fields_status == "unknown"
+        assert first_row[0].startswith("字段待确认") and "空白模板" in first_row[0]
     assert next(iter(wb[META_SHEET].values)) == ("table", code)
+
+
+def test_a_pending_tables_template_says_its_columns_are_to_be_confirmed():
+    """表2-4 keeps the 2019 columns of its predecessor until this year's template is loaded
+    (provisional); 表5-3 has no public columns at all (unknown)."""
+    provisional = catalog_schemas()["表2-4"]
+    assert provisional.fields_status == "provisional" and provisional.fields
+    ws = load(provisional).active
+    assert [c.value for c in ws[1]] == provisional.headers
+    assert ws["A1"].comment.text.startswith("字段待确认：本表的列沿用 2019 年表")
+    unknown = catalog_schemas()["表5-3"]
+    assert unknown.fields == () and unknown.fields_pending
+    assert load(unknown).active["A1"].value.startswith("字段待确认：国家数据平台尚未公开本表的字段")
+    assert not catalog_schemas()["表2-5"].fields_pending
+    assert not load(catalog_schemas()["表2-5"]).active["A1"].comment.text.startswith("字段待确认")
 
 
 def test_zip_has_one_named_template_per_table_and_a_readme():
@@ -179,6 +200,7 @@ def test_zip_has_one_named_template_per_table_and_a_readme():
     assert str(YEAR) in readme
     assert all(name in readme for name in expected)
     assert "表1-1 学校概况.xlsx（单条记录）" in readme
+    assert "表5-3 本科在线课程情况.xlsx（字段待确认）" in readme
     wb = openpyxl.load_workbook(io.BytesIO(archive.read("表5-1-1 开课情况.xlsx")))
     assert list(wb[META_SHEET].values)[:2] == [("table", "表5-1-1"), ("cycle", YEAR)]
 
