@@ -83,8 +83,7 @@ from review.export import package_write, table_filename  # noqa: E402
 YEAR = 2026
 BIG = {"表1-6": 40_000, "表5-1-1": 10_000, "表6-5-1": 5_000, "表1-5-1": 3_000, "表1-5-2": 3_000}
 BASE_MAX = 1000  # sample rows generated per table; more are copies with unique keys
-REFERENCE = Path(os.environ.get("CAIJI_REFERENCE_DIR", ROOT.parent / "shared" / "reference"))
-TEMPLATES_2018 = REFERENCE / "templates-2018"
+TEMPLATES_2018 = ROOT / "tests" / "fixtures" / "templates-2018"  # the platform's real blank ones
 ROSTER_TEMPLATE = ("表1-7 本科生基本情况.xls", " 本科生基本情况")  # today's 表1-6
 FILL_ROWS = 50_000
 SETS = ["teacher_education", "medical"]  # the supplementary sets with known columns

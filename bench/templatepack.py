@@ -1,7 +1,7 @@
 """Template pack benchmark: read and match a 100-file pack, then upload and confirm it.
 
 The pack is the next-year pack the tests use (tests/collection/templatepacks.py: the 2018 blank
-templates of ../shared/reference/templates-2018 with the 2024 changes, 79 files, 14 of them .xlsx
+templates of tests/fixtures/templates-2018 with the 2024 changes, 79 files, 14 of them .xlsx
 with drop-down lists), made up to 100 files with 21 supplement-like .xlsx templates, each with a
 hidden list sheet of 1,000 codes and a drop-down list pointing at it (synthetic: the 医学类 set's
 columns are not public). It is zipped as the platform ships it (GBK names, a folder). The cycle

@@ -1,7 +1,7 @@
 """Template packs for the tests (and bench/templatepack.py).
 
 ``pack_2018()`` is last year's pack: the 90 real blank templates of the 2018 collection in
-../shared/reference/templates-2018 (2019 numbering: 表1-6-1 教职工基本信息 …), read at test time.
+tests/fixtures/templates-2018 (2019 numbering: 表1-6-1 教职工基本信息 …), read at test time.
 ``pack_2024()`` is a next-year pack derived from it with the changes public evidence shows for
 2024 (collection/catalog/evidence-2024.json, platform-2024-evidence.md): section 1 renumbered as
 in 2020, sections 2–7 renumbered (2-6 → 2-5 固定资产 …), renamed tables (图书当年新增情况 →
@@ -14,7 +14,6 @@ are written as .xlsx, some with drop-down lists (inline, on a hidden list sheet,
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 from pathlib import Path
 
@@ -23,8 +22,9 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = Path(os.environ.get("CAIJI_REFERENCE_DIR", ROOT.parent / "shared" / "reference"))
-TEMPLATES_2018 = REFERENCE / "templates-2018"
+# The platform's real blank templates of the 2018 collection, header rows only (see the
+# folder's README.md for where they come from).
+TEMPLATES_2018 = ROOT / "tests" / "fixtures" / "templates-2018"
 
 DROPPED = {
     "表1-2",  # 校区及地址 (its code went to 学校相关党政单位)

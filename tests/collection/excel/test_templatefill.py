@@ -1,7 +1,7 @@
 """Filling the platform's own blank template: everything outside the data cells stays as the
 template has it, the data cells hold the rows in the template's column order.
 
-The .xls cases are real blank templates of the platform (2018 pack, ../shared/reference): a sheet
+The .xls cases are real blank templates of the platform (2018 pack, tests/fixtures/templates-2018): a sheet
 named with a leading space, one named "data", a 师范 supplement sheet "表SF-1：…". The .xlsx and
 the second .xls case are made here with what real templates carry: a title row above the
 header, a hidden code-list sheet, dropdowns, column widths and header styles.
@@ -10,7 +10,6 @@ header, a hidden code-list sheet, dropdowns, column widths and header styles.
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -35,8 +34,9 @@ from collection.schema import CycleDates, FieldSchema, FieldType, TableSchema, c
 from collection.specdiff import header_key
 
 ROOT = Path(__file__).resolve().parents[3]
-REFERENCE = Path(os.environ.get("CAIJI_REFERENCE_DIR", ROOT.parent / "shared" / "reference"))
-TEMPLATES_2018 = REFERENCE / "templates-2018"
+# The platform's real blank templates of the 2018 collection, header rows only (see the
+# folder's README.md for where they come from).
+TEMPLATES_2018 = ROOT / "tests" / "fixtures" / "templates-2018"
 DATES = CycleDates.for_year(2026)
 
 HEADERS = ["学号", "姓名", "性别", "入学年份", "备注（平台专用）", "获奖人数", "学分", "奖项"]
